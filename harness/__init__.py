@@ -1,0 +1,1 @@
+"""Fuzzing and conformance harness for Python WebRTC security stacks (aiortc, aioice, pylibsrtp)."""

@@ -1,0 +1,262 @@
+"""python -m harness: list, fuzz, repro, replay, minimize, nightly.
+
+Exit status: 0 clean; 1 a new bug (for repro: the input triggers a bug); 2 usage or
+environment error, always as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from harness.bugs import BugStore, atomic_write
+from harness.engines import replay as replay_engine
+from harness.known_bugs import Registry
+from harness.minimize import minimize_bug
+from harness.report import RunReport, TargetReport
+from harness.target import ROOT, TARGETS_DIR, Target, UsageError, all_targets, load_target, target_files
+from harness.worker import DEFAULT_RSS_LIMIT_MB, DEFAULT_TIMEOUT, IsolatedRunner, WorkerError
+
+EXIT_CLEAN, EXIT_NEW_BUG, EXIT_USAGE = 0, 1, 2
+DEFAULT_NIGHTLY_BUDGET = 210.0  # seconds for the whole nightly job: a few minutes
+DEFAULT_FUZZ_BUDGET = 60.0
+DEFAULT_WORKDIR = ROOT / ".harness"
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    return value
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="harness", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--targets-dir", type=Path, default=TARGETS_DIR, help=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    commands.add_parser("list", help="the targets, with protocol, component and installed version")
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--timeout", type=positive_float, default=DEFAULT_TIMEOUT, help="seconds per input (a hang beyond)")
+        sub.add_argument("--rss-limit-mb", type=positive_int, default=DEFAULT_RSS_LIMIT_MB, help="memory per process")
+        sub.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="corpus, bugs, logs, reports")
+
+    def engine_options(sub: argparse.ArgumentParser, budget: float) -> None:
+        sub.add_argument("--budget", type=positive_float, default=budget, help=f"seconds (default {budget:g})")
+        sub.add_argument("--seed", type=positive_int, help="base seed (default: random, printed)")
+        sub.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1, help="fuzzer processes (default: one per core)")
+
+    fuzz = commands.add_parser("fuzz", help="fuzz one target or all")
+    fuzz.add_argument("target", nargs="?")
+    fuzz.add_argument("--all", action="store_true", help="every target, the budget split between them")
+    fuzz.add_argument("--engine", choices=("atheris", "hypothesis"), default="atheris")
+    fuzz.add_argument("--runs", type=positive_int, help="inputs to run (per target), instead of a time budget")
+    engine_options(fuzz, DEFAULT_FUZZ_BUDGET)
+    common(fuzz)
+
+    repro = commands.add_parser("repro", help="run one input, print its verdict and traceback")
+    repro.add_argument("target")
+    repro.add_argument("file", type=Path)
+    common(repro)
+
+    replay = commands.add_parser("replay", help="run every corpus file through its target")
+    replay.add_argument("target", nargs="?")
+    replay.add_argument("--corpus", type=Path, help="a corpus folder (default corpora/<target>)")
+    common(replay)
+
+    minimize = commands.add_parser("minimize", help="shrink an input, keeping its bug signature")
+    minimize.add_argument("target")
+    minimize.add_argument("file", type=Path)
+    minimize.add_argument("--out", type=Path, help="where to write it (default FILE.min)")
+    minimize.add_argument("--max-seconds", type=positive_float, default=60.0)
+    common(minimize)
+
+    nightly = commands.add_parser("nightly", help="replay every corpus, then fuzz every target; write the report")
+    engine_options(nightly, DEFAULT_NIGHTLY_BUDGET)
+    common(nightly)
+    return parser
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    targets = all_targets(args.targets_dir)
+    width = max(len(t.name) for t in targets)
+    for t in targets:
+        print(f"{t.name:<{width}}  {t.protocol:<6} {t.component} {t.component_version}")
+    return EXIT_CLEAN
+
+
+def runner_for(target: Target, args: argparse.Namespace) -> IsolatedRunner:
+    return IsolatedRunner(target, targets_dir=args.targets_dir, timeout=args.timeout, rss_limit_mb=args.rss_limit_mb)
+
+
+def cmd_repro(args: argparse.Namespace) -> int:
+    target = load_target(args.target, args.targets_dir)
+    data = replay_engine.read_input(args.file)
+    with runner_for(target, args) as runner:
+        outcome = runner.run(data)
+    print(f"{target.name} ({target.component} {target.component_version}) on {args.file}: {outcome.describe()}")
+    if outcome.traceback:
+        print(outcome.traceback.rstrip())
+    return EXIT_NEW_BUG if outcome.is_bug else EXIT_CLEAN
+
+
+def cmd_minimize(args: argparse.Namespace) -> int:
+    target = load_target(args.target, args.targets_dir)
+    data = replay_engine.read_input(args.file)
+    with runner_for(target, args) as runner:
+        outcome = runner.run(data)
+        if outcome.signature is None:
+            raise UsageError(f"{args.file} does not trigger a bug in {target.name} ({outcome.verdict})")
+        smallest = minimize_bug(data, outcome.signature, runner.run, max_seconds=args.max_seconds)
+    out = args.out or args.file.with_name(args.file.name + ".min")
+    atomic_write(out, smallest)
+    print(f"{outcome.signature}: {len(data)} -> {len(smallest)} bytes, written to {out}")
+    return EXIT_CLEAN
+
+
+def selected_targets(args: argparse.Namespace) -> list[Target]:
+    if getattr(args, "all", False) and args.target:
+        raise UsageError("give a target or --all, not both")
+    if args.target:
+        return [load_target(args.target, args.targets_dir)]
+    if args.command == "fuzz" and not args.all:
+        raise UsageError("fuzz needs a target name or --all")
+    return all_targets(args.targets_dir)
+
+
+def run_replay(targets: list[Target], args: argparse.Namespace, store: BugStore, reports: dict[str, TargetReport]) -> None:
+    corpus = getattr(args, "corpus", None)
+    for target in targets:
+        with runner_for(target, args) as runner:
+            reports[target.name].replay = replay_engine.replay(
+                target, runner, store, store.registry, corpus=corpus, progress=say
+            )
+
+
+def run_fuzz(
+    targets: list[Target], args: argparse.Namespace, store: BugStore, reports: dict[str, TargetReport], budget: float
+) -> None:
+    runs = getattr(args, "runs", None)
+    engine = getattr(args, "engine", "atheris")
+    share = budget / len(targets)
+    for target in targets:
+        say(f"[{target.name}] fuzzing with {engine}: {'%d runs' % runs if runs else '%.0f s' % share}, seed {args.seed}, jobs {args.jobs}")
+        with runner_for(target, args) as runner:
+            if engine == "hypothesis":
+                from harness.engines import hypothesis as engine_module
+
+                engine_module.fuzz(
+                    target, runner=runner, store=store, seed=args.seed, database=args.workdir / "hypothesis",
+                    budget=None if runs else share, runs=runs, progress=say,
+                )
+            else:
+                try:
+                    from harness.engines import atheris as engine_module  # noqa: F811
+                    import atheris  # noqa: F401
+                except ImportError:
+                    raise UsageError("atheris is not installed: pip install -e .[fuzz], or use --engine hypothesis") from None
+                result = engine_module.fuzz(
+                    target, workdir=args.workdir, store=store, runner=runner, seed=args.seed,
+                    budget=None if runs else share, runs=runs, jobs=args.jobs, targets_dir=args.targets_dir,
+                    progress=say,
+                )
+                reports[target.name].fuzz = result
+                say(
+                    f"[{target.name}] done: {result.executions} execs in {result.seconds:.0f} s "
+                    f"({result.exec_per_second:.0f}/s), cov {result.coverage}, corpus {result.corpus_files}, "
+                    f"bugs {len(result.signatures)}"
+                )
+
+
+def cmd_campaign(args: argparse.Namespace) -> int:
+    """fuzz, replay and nightly: run, triage, report; exit 1 on a new signature."""
+    targets = selected_targets(args)
+    if args.command != "replay" and args.seed is None:
+        args.seed = random.SystemRandom().randrange(1, 2**31)
+    registry = Registry.load()
+    store = BugStore(args.workdir / "bugs", registry)
+    reports = {t.name: TargetReport.of(t) for t in targets}
+    if args.command != "fuzz":
+        run_replay(targets, args, store, reports)
+    if args.command != "replay":
+        say(f"seed {args.seed} (rerun with --seed {args.seed})")
+        run_fuzz(targets, args, store, reports, args.budget)
+    for record in store.records.values():
+        reports[record.target].bugs.append(record)
+    report = RunReport(
+        command="python -m harness " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        seed=getattr(args, "seed", None),
+        targets=list(reports.values()),
+    )
+    paths = report.write(args.workdir / "report")
+    print(report.markdown())
+    say("report: " + ", ".join(str(p) for p in paths))
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a") as handle:
+            handle.write(report.markdown())
+    return EXIT_NEW_BUG if report.new_bugs else EXIT_CLEAN
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "list": cmd_list,
+    "repro": cmd_repro,
+    "minimize": cmd_minimize,
+    "fuzz": cmd_campaign,
+    "replay": cmd_campaign,
+    "nightly": cmd_campaign,
+}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not args.targets_dir.is_dir():
+        say(f"harness: error: targets folder {args.targets_dir} does not exist")
+        return EXIT_USAGE
+    started = time.monotonic()
+    try:
+        status = COMMANDS[args.command](args)
+    except (UsageError, WorkerError) as exc:
+        say(f"harness: error: {str(exc).splitlines()[0]}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        say("harness: interrupted; recorded bugs are on disk")
+        return EXIT_USAGE
+    if args.command not in ("list", "repro"):
+        say(f"harness: {args.command} finished in {time.monotonic() - started:.0f} s")
+    return status
+
+
+def entry_point() -> None:
+    sys.exit(main())

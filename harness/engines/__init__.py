@@ -1,0 +1,1 @@
+"""Engines drive targets; they know nothing of protocols."""

@@ -1,0 +1,74 @@
+"""The libFuzzer process: one target under atheris, started by harness.engines.atheris.
+
+Only the target's `instrument` modules are instrumented. Refusals in `rejects` are normal
+returns. A bug whose signature the parent already holds (the registry's, or one found earlier
+in this run) is also a normal return, so a bug that many inputs hit does not stop the fuzzer
+again and again; any other bug propagates and libFuzzer writes its crash-* artifact.
+
+usage: python -m harness.engines.atheris_child TARGET TARGETS_DIR SKIP_FILE [libFuzzer args]
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import sys
+import types
+from pathlib import Path
+
+import atheris
+
+from harness.target import load_target
+from harness.verdict import classify_call
+
+
+def instrument_modules(prefixes: tuple[str, ...]) -> int:
+    """Instrument every loaded function of the given modules; the harness stays uninstrumented."""
+    def wanted(module: str) -> bool:
+        return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+    functions = [
+        obj
+        for obj in gc.get_objects()
+        if isinstance(obj, types.FunctionType) and wanted(getattr(obj, "__module__", None) or "")
+    ]
+    for function in functions:
+        atheris.instrument_func(function)
+    return len(functions)
+
+
+def main() -> None:
+    name, targets_dir, skip_file = sys.argv[1:4]
+    target = load_target(name, Path(targets_dir))
+    known = set(Path(skip_file).read_text().split()) if os.path.exists(skip_file) else set()
+    count = instrument_modules(target.instrument)
+    sys.stderr.write(f"INFO: instrumented {count} functions of {', '.join(target.instrument)}\n")
+    artifact_prefix = next(
+        (a.split("=", 1)[1] for a in sys.argv if a.startswith("-artifact_prefix=")), "./"
+    )
+    current = [b""]
+    real_exit = os._exit
+
+    def exit_with_artifact(status: int) -> None:
+        # os._exit skips libFuzzer's handlers: keep the input that did it, then exit.
+        data = current[0]
+        with open(f"{artifact_prefix}exit-{hashlib.sha1(data).hexdigest()}", "wb") as handle:
+            handle.write(data)
+        real_exit(status)
+
+    os._exit = exit_with_artifact  # type: ignore[assignment]
+
+    def test_one_input(data: bytes) -> None:
+        current[0] = data
+        outcome = classify_call(target, data)
+        if outcome.is_bug and outcome.signature not in known:
+            sys.stderr.write(outcome.traceback)
+            raise RuntimeError(f"harness bug {outcome.signature}")
+
+    atheris.Setup([sys.argv[0]] + sys.argv[4:], test_one_input)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Independent, spec-derived protocol codecs and data; they know nothing of engines."""

@@ -1,0 +1,99 @@
+"""The Target contract, and the registry that discovers targets/*.py.
+
+A target names one entry point of the stack under test and how that entry point may refuse
+bad input (../shared/design.md, "The Target contract"). Everything else (engines, triage,
+reports) works from this definition alone.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS_DIR = ROOT / "targets"
+CORPORA_DIR = ROOT / "corpora"
+
+# A UDP datagram on a typical path; targets for text or larger units raise it.
+DEFAULT_MAX_LEN = 4096
+
+
+class UsageError(Exception):
+    """Bad input to the harness itself: reported as one line, exit status 2."""
+
+
+class OracleViolation(Exception):
+    """A property beyond "did not crash" failed (round trip, differential, liveness)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    protocol: str
+    component: str  # the distribution under test, e.g. "aiortc"
+    entry: Callable[[bytes], Any]
+    rejects: tuple[type[BaseException], ...]
+    instrument: tuple[str, ...]  # module prefixes whose coverage guides the fuzzer
+    oracle: Optional[Callable[[bytes, Any], None]] = None  # raises OracleViolation
+    max_len: int = DEFAULT_MAX_LEN
+    # The top-level package of the component when it differs from the distribution name.
+    package: Optional[str] = None
+    strategy: Optional[Callable[[], Any]] = field(default=None, compare=False)
+
+    @property
+    def component_package(self) -> str:
+        return self.package or self.component
+
+    @property
+    def component_version(self) -> str:
+        try:
+            return importlib.metadata.version(self.component)
+        except importlib.metadata.PackageNotFoundError:
+            return "unknown"
+
+    @property
+    def seed_dir(self) -> Path:
+        return CORPORA_DIR / self.name
+
+    def run(self, data: bytes) -> Any:
+        """Drive the entry point once; apply the oracle when the input was accepted."""
+        result = self.entry(data)
+        if self.oracle is not None:
+            self.oracle(data, result)
+        return result
+
+
+def target_files(directory: Path = TARGETS_DIR) -> dict[str, Path]:
+    """Target name -> file, without importing anything."""
+    return {p.stem: p for p in sorted(directory.glob("*.py")) if not p.name.startswith("_")}
+
+
+def load_target(name: str, directory: Path = TARGETS_DIR) -> Target:
+    """Import targets/<name>.py and return its `target`; unknown names are a usage error."""
+    files = target_files(directory)
+    if name not in files:
+        known = ", ".join(files) or "none"
+        raise UsageError(f"unknown target {name!r} (known: {known})")
+    if str(directory) not in sys.path:
+        sys.path.insert(0, str(directory))  # targets may share private helpers (_name.py)
+    module_name = f"harness_targets.{name}"
+    if module_name in sys.modules:
+        module = sys.modules[module_name]
+    else:
+        spec = importlib.util.spec_from_file_location(module_name, files[name])
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    target = getattr(module, "target", None)
+    if not isinstance(target, Target) or target.name != name:
+        raise UsageError(f"{files[name]} does not define `target = Target(name={name!r}, ...)`")
+    return target
+
+
+def all_targets(directory: Path = TARGETS_DIR) -> list[Target]:
+    return [load_target(name, directory) for name in target_files(directory)]

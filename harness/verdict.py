@@ -1,0 +1,183 @@
+"""Classify what one input did to a target, and give every bug a stable signature.
+
+accepted: the entry point returned (and the oracle, if any, held);
+rejected: it raised one of the target's `rejects`, its documented way to refuse input;
+bug:      anything else, of one of the kinds below.
+
+A signature is (kind, exception type, innermost frame inside the component), written
+"kind:Type@package/module.py:function". Line numbers are left out on purpose: a hang
+stops at whichever line of a loop it happened to be on, and the function is what a
+maintainer greps for. The same signature found twice, or on two machines, is one bug.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Optional
+
+from harness.target import OracleViolation, Target
+
+ACCEPTED, REJECTED, BUG = "accepted", "rejected", "bug"
+
+# Bug kinds.
+EXCEPTION = "exception"  # an exception the component does not document as refusal
+HANG = "hang"  # exceeded the per-input timeout
+CRASH = "crash"  # died on a signal (segfault, abort, ...)
+OOM = "oom"  # exhausted the memory limit
+RECURSION = "recursion"  # recursed without end
+EXIT = "exit"  # ended the process (os._exit, sys.exit)
+ORACLE = "oracle"  # a property beyond "did not crash" failed
+BUG_KINDS = (EXCEPTION, HANG, CRASH, OOM, RECURSION, EXIT, ORACLE)
+
+UNKNOWN_FRAME = "?"
+
+
+@dataclass
+class Outcome:
+    verdict: str
+    kind: Optional[str] = None
+    error: Optional[str] = None  # exception type name, signal name, or exit(status)
+    frame: str = UNKNOWN_FRAME  # innermost frame inside the component: "pkg/mod.py:func"
+    line: int = 0
+    message: str = ""
+    traceback: str = ""
+
+    @property
+    def is_bug(self) -> bool:
+        return self.verdict == BUG
+
+    @property
+    def signature(self) -> Optional[str]:
+        if not self.is_bug:
+            return None
+        return f"{self.kind}:{self.error}@{self.frame}"
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> "Outcome":
+        return cls(**data)  # type: ignore[arg-type]
+
+    def describe(self) -> str:
+        if self.is_bug:
+            return f"bug {self.signature} (line {self.line}): {self.message}"
+        if self.verdict == REJECTED:
+            return f"rejected: {self.message}"
+        return "accepted"
+
+
+def component_root(package: str) -> Optional[Path]:
+    """The directory (or single file) holding the component's code."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))).resolve()
+    return Path(spec.origin).resolve() if spec.origin else None
+
+
+def innermost_frame(frames: list[tuple[str, int, str]], root: Optional[Path]) -> tuple[str, int]:
+    """The innermost (file, line, function) inside `root`, else the innermost of all.
+
+    `frames` run outermost first, as in a Python traceback.
+    """
+    def label(filename: str, function: str) -> str:
+        path = Path(filename)
+        if root is not None:
+            base = root.parent
+            try:
+                return f"{path.resolve().relative_to(base)}:{function}"
+            except ValueError:
+                pass
+        return f"{path.name}:{function}"
+
+    if root is not None:
+        for filename, line, function in reversed(frames):
+            try:
+                Path(filename).resolve().relative_to(root)
+            except ValueError:
+                continue
+            return label(filename, function), line
+    if frames:
+        filename, line, function = frames[-1]
+        return label(filename, function), line
+    return UNKNOWN_FRAME, 0
+
+
+def frames_of(tb: Optional[TracebackType]) -> list[tuple[str, int, str]]:
+    return [(f.filename, f.lineno or 0, f.name) for f in traceback.extract_tb(tb)]
+
+
+# faulthandler prints "most recent call first": `  File "x.py", line 12 in func`
+_FAULTHANDLER_FRAME = re.compile(r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
+
+
+def frames_of_dump(text: str) -> list[tuple[str, int, str]]:
+    """Frames of the first thread in a faulthandler dump, outermost first."""
+    frames: list[tuple[str, int, str]] = []
+    started = False
+    for line in text.splitlines():
+        match = _FAULTHANDLER_FRAME.match(line)
+        if match:
+            started = True
+            frames.append((match["file"], int(match["line"]), match["func"]))
+        elif started and not line.strip():
+            break  # end of the current thread's stack
+    return list(reversed(frames))
+
+
+def error_name(exc: BaseException) -> str:
+    """`ValueError` for builtins, `struct.error` for the rest: unambiguous and short."""
+    cls = type(exc)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def bug_from_exception(kind: str, exc: BaseException, target: Target) -> Outcome:
+    frame, line = innermost_frame(frames_of(exc.__traceback__), component_root(target.component_package))
+    return Outcome(
+        verdict=BUG,
+        kind=kind,
+        error=error_name(exc),
+        frame=frame,
+        line=line,
+        message=str(exc)[:500],
+        traceback="".join(traceback.format_exception(exc)),
+    )
+
+
+def bug_from_dump(kind: str, error: str, dump: str, target: Target, message: str) -> Outcome:
+    """A bug seen from outside the process: a signal, a hang, an exit, with its dump."""
+    frame, line = innermost_frame(frames_of_dump(dump), component_root(target.component_package))
+    return Outcome(
+        verdict=BUG, kind=kind, error=error, frame=frame, line=line, message=message, traceback=dump
+    )
+
+
+def classify_call(target: Target, data: bytes) -> Outcome:
+    """Run one input in this process and classify how it ended (not hangs or signals)."""
+    try:
+        target.run(data)
+    except target.rejects as exc:
+        return Outcome(verdict=REJECTED, error=error_name(exc), message=str(exc)[:500])
+    except OracleViolation as exc:
+        return bug_from_exception(ORACLE, exc, target)
+    except MemoryError as exc:
+        return bug_from_exception(OOM, exc, target)
+    except RecursionError as exc:
+        return bug_from_exception(RECURSION, exc, target)
+    except SystemExit as exc:
+        return bug_from_exception(EXIT, exc, target)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # anything else the component let escape is a finding
+        return bug_from_exception(EXCEPTION, exc, target)
+    return Outcome(verdict=ACCEPTED)

@@ -1,0 +1,24 @@
+"""Session descriptions from signaling, parsed by aiortc, which may refuse them with ValueError."""
+
+from aiortc import sdp
+
+from harness.target import Target
+
+
+def parse_sdp(data: bytes) -> sdp.SessionDescription:
+    # Signaling hands aiortc text; bytes that are not UTF-8 arrive as replacement characters.
+    return sdp.SessionDescription.parse(data.decode("utf-8", "replace"))
+
+
+target = Target(
+    name="sdp_parse",
+    protocol="SDP",
+    component="aiortc",
+    entry=parse_sdp,
+    # No aiortc caller catches around SessionDescription.parse: it runs inside
+    # RTCPeerConnection.setRemoteDescription, whose own refusal of a bad description is
+    # ValueError (rtcpeerconnection.py, __validate_description); sdp.py raises ValueError too.
+    rejects=(ValueError,),
+    instrument=("aiortc.sdp",),
+    max_len=16384,
+)
