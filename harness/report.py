@@ -90,6 +90,10 @@ class RunReport:
         if fixed:
             lines += ["", "## Known bugs that no longer reproduce (fixed upstream?)", ""]
             lines += [f"- {name}: `{signature}`" for name, signature in fixed]
+        stopped = [(t.name, why) for t in self.targets if t.fuzz for why in t.fuzz.stopped_early]
+        if stopped:
+            lines += ["", "## Fuzzing stopped before its budget", ""]
+            lines += [f"- {name}: {why}" for name, why in stopped]
         unconfirmed = [(t.name, a) for t in self.targets if t.fuzz for a in t.fuzz.unreproduced]
         if unconfirmed:
             lines += ["", "## Fuzzer artifacts the worker did not reproduce", ""]

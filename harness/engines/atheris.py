@@ -23,10 +23,13 @@ from harness.engines.replay import read_input
 from harness.target import ROOT, TARGETS_DIR, Target, UsageError
 from harness.worker import IsolatedRunner
 
-ARTIFACT_PREFIXES = ("crash-", "timeout-", "oom-", "leak-", "exit-")
+_ARTIFACT = re.compile(r"Test unit written to (\S+)")
 _STATUS = re.compile(r"^#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)/")
 _EXECUTED = re.compile(r"^stat::number_of_executed_units: (\d+)")
 MAX_FAILED_STARTS = 3  # children that end with neither a bug nor their budget spent
+# A hang, signal or exit cannot be passed over inside the child as an exception can; when
+# restarts keep finding only such known bugs, the job stops instead of spinning.
+MAX_STALE_RESTARTS = 5
 
 
 @dataclass
@@ -41,6 +44,7 @@ class FuzzResult:
     corpus_files: int = 0
     restarts: int = 0
     signatures: list[str] = field(default_factory=list)  # bugs found, in order
+    stopped_early: list[str] = field(default_factory=list)  # why a job ended before its budget
     unreproduced: list[str] = field(default_factory=list)  # artifacts the worker did not confirm
 
     @property
@@ -55,6 +59,7 @@ class _Child:
         self.log_path = log
         self.executions = 0
         self.final_executions: Optional[int] = None
+        self.artifact: Optional[Path] = None
         self.coverage = self.features = self.corpus = 0
         self.proc = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT
@@ -73,6 +78,9 @@ class _Child:
                     self.coverage = max(self.coverage, int(status[2]))
                     self.features = max(self.features, int(status[3]))
                     self.corpus = int(status[4])
+                artifact = _ARTIFACT.search(line)
+                if artifact:
+                    self.artifact = Path(artifact[1])
                 executed = _EXECUTED.match(line)
                 if executed:
                     self.final_executions = int(executed[1])
@@ -87,10 +95,6 @@ class _Child:
     def tail(self, lines: int = 15) -> str:
         text = self.log_path.read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
-
-
-def _artifacts(directory: Path) -> set[Path]:
-    return {p for p in directory.iterdir() if p.name.startswith(ARTIFACT_PREFIXES)}
 
 
 def fuzz(
@@ -116,13 +120,13 @@ def fuzz(
     skip_file = workdir / "skip" / f"{target.name}.txt"
     _write_skip_list(skip_file, store)
     dictionary = targets_dir / f"{target.name}.dict"
-    seen = _artifacts(artifacts)
     result = FuzzResult(target.name, seed, jobs)
     start = time.monotonic()
     deadline = start + budget if budget is not None else None
     runs_left = {job: runs // jobs + (1 if job < runs % jobs else 0) for job in range(jobs)} if runs else {}
     restarts = {job: 0 for job in range(jobs)}
     failed_starts = 0
+    stale = {job: 0 for job in range(jobs)}
     done_executions = 0
 
     def spawn(job: int) -> _Child:
@@ -176,11 +180,16 @@ def fuzz(
             result.features = max(result.features, child.features)
             if runs:
                 runs_left[job] = max(0, runs_left[job] - child.executions)
-            new = sorted(_artifacts(artifacts) - seen)
-            seen.update(new)
-            for artifact in new:
-                _triage(artifact, target, runner, store, result, seed=seed)
-            if not new and status != 0:
+            if child.artifact is not None and child.artifact.exists():
+                before = len(store.records)
+                _triage(child.artifact, target, runner, store, result, seed=seed)
+                stale[job] = 0 if len(store.records) > before else stale[job] + 1
+                if stale[job] >= MAX_STALE_RESTARTS:
+                    result.stopped_early.append(
+                        f"job {job}: only known bugs that cannot be passed over, {stale[job]} restarts in a row"
+                    )
+                    continue
+            elif status != 0:
                 failed_starts += 1
                 if failed_starts >= MAX_FAILED_STARTS:
                     last = child.tail(1) or "no output"

@@ -53,8 +53,12 @@ def main() -> None:
     def exit_with_artifact(status: int) -> None:
         # os._exit skips libFuzzer's handlers: keep the input that did it, then exit.
         data = current[0]
-        with open(f"{artifact_prefix}exit-{hashlib.sha1(data).hexdigest()}", "wb") as handle:
+        path = f"{artifact_prefix}exit-{hashlib.sha1(data).hexdigest()}"
+        with open(path, "wb") as handle:
             handle.write(data)
+        # The line libFuzzer prints for its own artifacts, which the parent reads.
+        sys.stderr.write(f"harness: os._exit({status}); Test unit written to {path}\n")
+        sys.stderr.flush()
         real_exit(status)
 
     os._exit = exit_with_artifact  # type: ignore[assignment]

@@ -1,0 +1,12 @@
+"""A component that never misbehaves: the run goes on to it after the faulty one."""
+
+from harness.target import Target
+
+target = Target(
+    name="calm",
+    protocol="TEST",
+    component="faulty_component",
+    entry=bytes,
+    rejects=(ValueError,),
+    instrument=("faulty_component",),
+)
