@@ -5,8 +5,8 @@ from harness.target import Target
 target = Target(
     name="calm",
     protocol="TEST",
-    component="faulty_component",
+    component="_faulty_component",
     entry=bytes,
     rejects=(ValueError,),
-    instrument=("faulty_component",),
+    instrument=("_faulty_component",),
 )

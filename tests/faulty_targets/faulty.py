@@ -1,6 +1,6 @@
-"""A broken component that fails in every way the first input byte names (faulty_component.FAULTS)."""
+"""A broken component that fails in every way the first input byte names (_faulty_component.FAULTS)."""
 
-import faulty_component
+import _faulty_component
 
 from harness.target import OracleViolation, Target
 
@@ -13,10 +13,10 @@ def echo_is_kept(data: bytes, result: bytes) -> None:
 target = Target(
     name="faulty",
     protocol="TEST",
-    component="faulty_component",
-    entry=faulty_component.parse,
+    component="_faulty_component",
+    entry=_faulty_component.parse,
     rejects=(ValueError,),
-    instrument=("faulty_component",),
+    instrument=("_faulty_component",),
     oracle=echo_is_kept,
     max_len=64,
 )

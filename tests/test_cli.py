@@ -1,0 +1,118 @@
+"""The command line: listing, reproduction, replay, fuzzing of faulty targets, bad input."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.target import ROOT
+
+FAULTY = ["--targets-dir", str(ROOT / "tests" / "faulty_targets")]
+LIMITS = ["--timeout", "2", "--rss-limit-mb", "1024"]
+
+
+def harness(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env
+    )
+
+
+def test_list_shows_the_seven_targets_with_component_versions():
+    result = harness("list")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    names = [line.split()[0] for line in lines]
+    assert names == sorted(
+        ["stun_parse", "sdp_parse", "rtp_parse", "rtcp_parse", "sctp_packet", "srtp_unprotect", "srtcp_unprotect"]
+    )
+    assert "aioice 0.13.0" in result.stdout and "aiortc 1.16.0" in result.stdout and "pylibsrtp 1.0.0" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["repro", "no_such_target", "pyproject.toml"], "unknown target 'no_such_target'"),
+        (["repro", "stun_parse", "no/such/file"], "does not exist"),
+        (["repro", "stun_parse", "corpora"], "is not a file"),
+        (["replay", "stun_parse", "--corpus", "no/such/corpus"], "does not exist"),
+        (["replay", "stun_parse", "--corpus", "pyproject.toml"], "is not a directory"),
+        (["fuzz", "stun_parse", "--budget", "0"], "must be positive"),
+        (["fuzz", "stun_parse", "--budget", "-5"], "must be positive"),
+        (["fuzz", "stun_parse", "--runs", "many"], "is not a whole number"),
+        (["fuzz"], "fuzz needs a target name or --all"),
+        (["nightly", "--budget", "0"], "must be positive"),
+        (["minimize", "stun_parse", "pyproject.toml"], "does not trigger a bug"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_gives_one_line_and_status_2(args, message):
+    result = harness(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_repro_gives_the_same_verdict_and_traceback_every_time_without_atheris(tmp_path):
+    # An `atheris` that cannot be imported stands first on the path.
+    (tmp_path / "atheris.py").write_text("raise ImportError('atheris is not installed here')\n")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    reproducer = tmp_path / "input"
+    reproducer.write_bytes(b"K-reproducer")
+    runs = [harness(*FAULTY, "repro", "faulty", str(reproducer), *LIMITS, env=env) for _ in range(2)]
+    assert [r.returncode for r in runs] == [1, 1]
+    assert runs[0].stdout == runs[1].stdout
+    assert "exception:KeyError@_faulty_component.py:parse" in runs[0].stdout
+    assert "Traceback (most recent call last)" in runs[0].stdout
+
+
+def test_replay_records_every_fault_and_goes_on_to_the_next_target(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for head in b"VKHANMRXSOz":
+        (corpus / chr(head)).write_bytes(bytes([head]) + b"!")
+    workdir = tmp_path / "work"
+    result = harness(*FAULTY, "replay", "--corpus", str(corpus), "--workdir", str(workdir), *LIMITS)
+    assert result.returncode == 1, result.stderr
+    report = json.loads((workdir / "report" / "report.json").read_text())
+    by_name = {t["name"]: t for t in report["targets"]}
+    faulty, calm = by_name["faulty"], by_name["calm"]
+    assert len(faulty["replay"]["bugs"]) == 9
+    assert faulty["replay"]["accepted"] == 1 and faulty["replay"]["rejected"] == 1
+    assert calm["replay"]["files"] == 11 and not calm["replay"]["bugs"]
+    assert {b["kind"] for b in faulty["bugs"]} == {"exception", "hang", "crash", "oom", "recursion", "exit", "oracle"}
+    assert (workdir / "report" / "junit.xml").read_text().count("<failure") == 9
+    assert "9 new bug(s)" in (workdir / "report" / "report.md").read_text()
+
+
+def test_minimize_command_writes_a_smaller_reproducer(tmp_path):
+    original = tmp_path / "crash"
+    original.write_bytes(b"R" + b"x" * 200)
+    result = harness(*FAULTY, "minimize", "faulty", str(original), *LIMITS)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "crash.min").read_bytes() == b"R"
+
+
+def test_atheris_fuzzing_survives_faults_and_every_record_reproduces(tmp_path):
+    pytest.importorskip("atheris")
+    workdir = tmp_path / "work"
+    result = harness(*FAULTY, "fuzz", "faulty", "--runs", "3000", "--seed", "3", "--jobs", "1", "--workdir", str(workdir), *LIMITS)
+    assert result.returncode == 1, result.stderr[-2000:]
+    records = [json.loads(p.read_text()) for p in (workdir / "bugs").rglob("record.json")]
+    kinds = {r["kind"] for r in records}
+    assert len(kinds) >= 3, kinds
+    for record in records:
+        rerun = harness(*FAULTY, "repro", "faulty", record["reproducer"], *LIMITS)
+        assert record["signature"] in rerun.stdout
+        assert Path(record["reproducer"]).stat().st_size <= 2, "minimized to the byte that matters"
+
+
+def test_hypothesis_engine_finds_and_shrinks_a_fault(tmp_path):
+    workdir = tmp_path / "work"
+    result = harness(*FAULTY, "fuzz", "faulty", "--engine", "hypothesis", "--runs", "400", "--seed", "5", "--workdir", str(workdir), *LIMITS)
+    assert result.returncode == 1, result.stderr[-2000:]
+    records = [json.loads(p.read_text()) for p in (workdir / "bugs").rglob("record.json")]
+    assert records and all(Path(r["reproducer"]).stat().st_size == 1 for r in records)

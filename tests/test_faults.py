@@ -1,0 +1,39 @@
+"""The harness survives its targets: every way a target can fail is its own bug kind."""
+
+import pytest
+
+from harness.verdict import ACCEPTED, REJECTED
+
+EXPECTED = {
+    b"K": "exception:KeyError@_faulty_component.py:parse",
+    b"H": "hang:Timeout@_faulty_component.py:parse",
+    b"A": "crash:SIGABRT@_faulty_component.py:parse",
+    b"N": "crash:SIGSEGV@_faulty_component.py:parse",
+    b"M": "oom:MemoryError@_faulty_component.py:parse",
+    b"R": "recursion:RecursionError@_faulty_component.py:recurse",
+    b"X": "exit:exit(3)@_faulty_component.py:parse",
+    b"S": "exit:SystemExit@_faulty_component.py:parse",
+    b"O": "oracle:harness.target.OracleViolation@faulty.py:echo_is_kept",
+}
+
+
+@pytest.mark.parametrize("head", sorted(EXPECTED))
+def test_each_fault_is_captured_with_its_signature_and_the_worker_goes_on(faulty_runner, head):
+    outcome = faulty_runner.run(head + b"tail")
+    assert outcome.signature == EXPECTED[head]
+    assert outcome.line > 0, "the frame inside the component carries its line"
+    assert faulty_runner.run(b"fine").verdict == ACCEPTED
+
+
+def test_documented_refusal_is_not_a_bug(faulty_runner):
+    outcome = faulty_runner.run(b"V")
+    assert outcome.verdict == REJECTED and outcome.signature is None
+
+
+def test_same_input_gives_same_outcome_every_time(faulty_runner):
+    first, second = faulty_runner.run(b"K1"), faulty_runner.run(b"K1")
+    assert first == second
+
+
+def test_signature_ignores_the_rest_of_the_input(faulty_runner):
+    assert faulty_runner.run(b"Kabc").signature == faulty_runner.run(b"K" + bytes(40)).signature

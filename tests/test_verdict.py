@@ -1,0 +1,72 @@
+from pathlib import Path
+
+import pytest
+
+from harness.known_bugs import Registry
+from harness.target import Target, UsageError
+from harness.verdict import classify_call, frames_of_dump, innermost_frame
+
+DUMP = '''Fatal Python error: Aborted
+
+Current thread 0x00007f (most recent call first):
+  File "/site/pkg/inner.py", line 12 in deep
+  File "/site/pkg/outer.py", line 40 in parse
+  File "/work/harness/verdict.py", line 150 in classify_call
+
+Thread 0x00007e (most recent call first):
+  File "/other/thread.py", line 1 in run
+'''
+
+
+def test_faulthandler_dump_is_read_outermost_first_and_only_the_first_thread():
+    frames = frames_of_dump(DUMP)
+    assert frames == [
+        ("/work/harness/verdict.py", 150, "classify_call"),
+        ("/site/pkg/outer.py", 40, "parse"),
+        ("/site/pkg/inner.py", 12, "deep"),
+    ]
+
+
+def test_innermost_frame_prefers_the_component():
+    frames = [("/site/pkg/outer.py", 40, "parse"), ("/usr/lib/python3.11/struct.py", 5, "unpack")]
+    assert innermost_frame(frames, Path("/site/pkg")) == ("pkg/outer.py:parse", 40)
+    assert innermost_frame(frames, None) == ("struct.py:unpack", 5)
+
+
+def test_a_rejected_type_is_not_a_bug_and_its_subclass_is_not_either():
+    target = Target("t", "TEST", "x", entry=lambda d: int(d), rejects=(ValueError,), instrument=())
+    assert classify_call(target, b"zz").verdict == "rejected"
+    unicode = Target("u", "TEST", "x", entry=lambda d: d.decode("ascii"), rejects=(ValueError,), instrument=())
+    assert classify_call(unicode, b"\xff").verdict == "rejected"  # UnicodeDecodeError is a ValueError
+
+
+def test_an_undocumented_exception_is_a_bug_named_with_its_module():
+    import struct
+
+    target = Target("t", "TEST", "x", entry=lambda d: struct.unpack("!L", d), rejects=(ValueError,), instrument=())
+    outcome = classify_call(target, b"1")
+    assert outcome.signature is not None and outcome.signature.startswith("exception:struct.error@")
+
+
+def test_registry_entries_need_every_field(tmp_path):
+    path = tmp_path / "known.toml"
+    path.write_text('[[bug]]\nsignature = "exception:KeyError@a.py:f"\ntarget = "t"\nreason = "r"\n')
+    with pytest.raises(UsageError, match="lacks upstream, reproducer"):
+        Registry.load(path)
+
+
+def test_registry_looks_up_by_signature(tmp_path):
+    path = tmp_path / "known.toml"
+    path.write_text(
+        '[[bug]]\nsignature = "s1"\ntarget = "t"\nreason = "r"\nupstream = "u"\nreproducer = "corpora/t/regressions/x"\n'
+    )
+    registry = Registry.load(path)
+    assert "s1" in registry and "s2" not in registry
+    assert registry.for_target("t")[0].reason == "r"
+
+
+def test_the_shipped_registry_loads_and_its_reproducers_exist():
+    registry = Registry.load()
+    for bug in registry.bugs:
+        assert bug.reproducer.is_file(), bug.reproducer
+        assert "regressions" in bug.reproducer.parts
