@@ -22,9 +22,12 @@ def test_connected_pair_offers_only_loopback_candidates() -> None:
 
 def test_loopback_only_is_undone_on_exit() -> None:
     original = aioice.ice.get_host_addresses
+    original_mdns = aioice.ice.get_or_create_mdns_protocol
     with loopback_only():
         assert aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=True) == ["127.0.0.1"]
+        assert aioice.ice.get_or_create_mdns_protocol is not original_mdns
     assert aioice.ice.get_host_addresses is original
+    assert aioice.ice.get_or_create_mdns_protocol is original_mdns
 
 
 def test_loopback_only_is_undone_after_an_error() -> None:

@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 from unittest import mock
 
 from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection
@@ -64,8 +64,8 @@ class LoopbackPair:
     offer_sdp: str
     answer_sdp: str
     # The offerer's "fuzz" channel and the answerer's end of it, when one was requested.
-    channel: Optional[RTCDataChannel] = None
-    remote_channel: Optional[RTCDataChannel] = None
+    channel: RTCDataChannel | None = None
+    remote_channel: RTCDataChannel | None = None
 
 
 async def _wait_connected(pair: LoopbackPair, remote_channels: list[RTCDataChannel], timeout: float) -> None:
@@ -89,7 +89,7 @@ async def _wait_connected(pair: LoopbackPair, remote_channels: list[RTCDataChann
 
     try:
         await asyncio.wait_for(ready(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise TimeoutError(
             f"loopback pair not connected within {timeout:g} s "
             f"(offerer {pair.offerer.connectionState}, answerer {pair.answerer.connectionState})"
@@ -123,9 +123,7 @@ async def connected_pair(
             await answerer.setLocalDescription(await answerer.createAnswer())
             await offerer.setRemoteDescription(answerer.localDescription)
 
-            pair = LoopbackPair(
-                offerer, answerer, offerer.localDescription.sdp, answerer.localDescription.sdp, channel
-            )
+            pair = LoopbackPair(offerer, answerer, offerer.localDescription.sdp, answerer.localDescription.sdp, channel)
             await _wait_connected(pair, remote_channels, timeout)
             yield pair
         finally:
