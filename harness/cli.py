@@ -146,10 +146,11 @@ def cmd_minimize(args: argparse.Namespace) -> int:
 
 
 def selected_targets(args: argparse.Namespace) -> list[Target]:
-    if getattr(args, "all", False) and args.target:
+    name = getattr(args, "target", None)
+    if getattr(args, "all", False) and name:
         raise UsageError("give a target or --all, not both")
-    if args.target:
-        return [load_target(args.target, args.targets_dir)]
+    if name:
+        return [load_target(name, args.targets_dir)]
     if args.command == "fuzz" and not args.all:
         raise UsageError("fuzz needs a target name or --all")
     return all_targets(args.targets_dir)

@@ -116,3 +116,15 @@ def test_hypothesis_engine_finds_and_shrinks_a_fault(tmp_path):
     assert result.returncode == 1, result.stderr[-2000:]
     records = [json.loads(p.read_text()) for p in (workdir / "bugs").rglob("record.json")]
     assert records and all(Path(r["reproducer"]).stat().st_size == 1 for r in records)
+
+
+def test_nightly_replays_fuzzes_every_target_and_fails_on_the_new_bugs(tmp_path):
+    pytest.importorskip("atheris")
+    workdir = tmp_path / "work"
+    result = harness(*FAULTY, "nightly", "--budget", "8", "--seed", "2", "--jobs", "1", "--workdir", str(workdir), *LIMITS)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "seed 2" in result.stderr
+    report = json.loads((workdir / "report" / "report.json").read_text())
+    assert [t["name"] for t in report["targets"]] == ["calm", "faulty"]
+    assert all(t["fuzz"]["executions"] > 0 for t in report["targets"])
+    assert report["new_bugs"] >= 1 and not report["targets"][0]["bugs"]

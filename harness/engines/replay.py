@@ -63,8 +63,11 @@ def replay(
     corpus: Optional[Path] = None,
     progress: Callable[[str], None] = lambda line: None,
 ) -> ReplayResult:
-    directory = corpus or target.seed_dir
-    files = corpus_files(directory)
+    # A corpus named on the command line must exist; a target may have no seeds yet.
+    if corpus is None and not target.seed_dir.exists():
+        files = []
+    else:
+        files = corpus_files(corpus or target.seed_dir)
     result = ReplayResult(target.name)
     for number, path in enumerate(files, 1):
         data = read_input(path)
