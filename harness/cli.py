@@ -20,7 +20,7 @@ from harness.engines import replay as replay_engine
 from harness.known_bugs import Registry
 from harness.minimize import minimize_bug
 from harness.report import RunReport, TargetReport
-from harness.target import ROOT, TARGETS_DIR, Target, UsageError, all_targets, load_target, target_files
+from harness.target import ROOT, TARGETS_DIR, Target, UsageError, all_targets, load_target
 from harness.worker import DEFAULT_RSS_LIMIT_MB, DEFAULT_TIMEOUT, IsolatedRunner, WorkerError
 
 EXIT_CLEAN, EXIT_NEW_BUG, EXIT_USAGE = 0, 1, 2
@@ -68,14 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="the targets, with protocol, component and installed version")
 
     def common(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--timeout", type=positive_float, default=DEFAULT_TIMEOUT, help="seconds per input (a hang beyond)")
+        sub.add_argument(
+            "--timeout", type=positive_float, default=DEFAULT_TIMEOUT, help="seconds per input (a hang beyond)"
+        )
         sub.add_argument("--rss-limit-mb", type=positive_int, default=DEFAULT_RSS_LIMIT_MB, help="memory per process")
         sub.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="corpus, bugs, logs, reports")
 
     def engine_options(sub: argparse.ArgumentParser, budget: float) -> None:
         sub.add_argument("--budget", type=positive_float, default=budget, help=f"seconds (default {budget:g})")
         sub.add_argument("--seed", type=positive_int, help="base seed (default: random, printed)")
-        sub.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1, help="fuzzer processes (default: one per core)")
+        sub.add_argument(
+            "--jobs", type=positive_int, default=os.cpu_count() or 1, help="fuzzer processes (default: one per core)"
+        )
 
     fuzz = commands.add_parser("fuzz", help="fuzz one target or all")
     fuzz.add_argument("target", nargs="?")
@@ -156,7 +160,9 @@ def selected_targets(args: argparse.Namespace) -> list[Target]:
     return all_targets(args.targets_dir)
 
 
-def run_replay(targets: list[Target], args: argparse.Namespace, store: BugStore, reports: dict[str, TargetReport]) -> None:
+def run_replay(
+    targets: list[Target], args: argparse.Namespace, store: BugStore, reports: dict[str, TargetReport]
+) -> None:
     corpus = getattr(args, "corpus", None)
     for target in targets:
         with runner_for(target, args) as runner:
@@ -172,32 +178,49 @@ def run_fuzz(
     engine = getattr(args, "engine", "atheris")
     share = budget / len(targets)
     for target in targets:
-        say(f"[{target.name}] fuzzing with {engine}: {'%d runs' % runs if runs else '%.0f s' % share}, seed {args.seed}, jobs {args.jobs}")
+        amount = f"{runs} runs" if runs else f"{share:.0f} s"
+        say(f"[{target.name}] fuzzing with {engine}: {amount}, seed {args.seed}, jobs {args.jobs}")
         with runner_for(target, args) as runner:
             if engine == "hypothesis":
-                from harness.engines import hypothesis as engine_module
+                from harness.engines import hypothesis as hypothesis_engine
 
-                engine_module.fuzz(
-                    target, runner=runner, store=store, seed=args.seed, database=args.workdir / "hypothesis",
-                    budget=None if runs else share, runs=runs, progress=say,
-                )
-            else:
-                try:
-                    from harness.engines import atheris as engine_module  # noqa: F811
-                    import atheris  # noqa: F401
-                except ImportError:
-                    raise UsageError("atheris is not installed: pip install -e .[fuzz], or use --engine hypothesis") from None
-                result = engine_module.fuzz(
-                    target, workdir=args.workdir, store=store, runner=runner, seed=args.seed,
-                    budget=None if runs else share, runs=runs, jobs=args.jobs, targets_dir=args.targets_dir,
+                hypothesis_engine.fuzz(
+                    target,
+                    runner=runner,
+                    store=store,
+                    seed=args.seed,
+                    database=args.workdir / "hypothesis",
+                    budget=None if runs else share,
+                    runs=runs,
                     progress=say,
                 )
-                reports[target.name].fuzz = result
-                say(
-                    f"[{target.name}] done: {result.executions} execs in {result.seconds:.0f} s "
-                    f"({result.exec_per_second:.0f}/s), cov {result.coverage}, corpus {result.corpus_files}, "
-                    f"bugs {len(result.signatures)}"
-                )
+                continue
+            try:
+                import atheris  # noqa: F401
+
+                from harness.engines import atheris as atheris_engine
+            except ImportError:
+                raise UsageError(
+                    "atheris is not installed: pip install -e .[fuzz], or use --engine hypothesis"
+                ) from None
+            result = atheris_engine.fuzz(
+                target,
+                workdir=args.workdir,
+                store=store,
+                runner=runner,
+                seed=args.seed,
+                budget=None if runs else share,
+                runs=runs,
+                jobs=args.jobs,
+                targets_dir=args.targets_dir,
+                progress=say,
+            )
+            reports[target.name].fuzz = result
+            say(
+                f"[{target.name}] done: {result.executions} execs in {result.seconds:.0f} s "
+                f"({result.exec_per_second:.0f}/s), cov {result.coverage}, corpus {result.corpus_files}, "
+                f"bugs {len(result.signatures)}"
+            )
 
 
 def cmd_campaign(args: argparse.Namespace) -> int:

@@ -64,15 +64,24 @@ class RunReport:
             f"`{self.command}` (seed {self.seed}, Python {platform.python_version()}): "
             + (f"**{len(self.new_bugs)} new bug(s)**" if self.new_bugs else "no new bug"),
             "",
-            "| target | component | replayed (ok / refused / bug) | executions | exec/s | coverage | corpus | bugs (new / known) |",
+            "| target | component | replayed (ok / refused / bug) | executions | exec/s | coverage | corpus"
+            " | bugs (new / known) |",
             "|---|---|---|---|---|---|---|---|",
         ]
         for t in self.targets:
-            replay = f"{t.replay.accepted} / {t.replay.rejected} / {sum(map(len, t.replay.bugs.values()))}" if t.replay else "-"
+            replay = (
+                f"{t.replay.accepted} / {t.replay.rejected} / {sum(map(len, t.replay.bugs.values()))}"
+                if t.replay
+                else "-"
+            )
             fuzz = t.fuzz
             lines.append(
                 f"| {t.name} | {t.component} {t.version} | {replay} | "
-                + (f"{fuzz.executions} | {fuzz.exec_per_second:.0f} | {fuzz.coverage} | {fuzz.corpus_files}" if fuzz else "- | - | - | -")
+                + (
+                    f"{fuzz.executions} | {fuzz.exec_per_second:.0f} | {fuzz.coverage} | {fuzz.corpus_files}"
+                    if fuzz
+                    else "- | - | - | -"
+                )
                 + f" | {len(t.new_bugs)} / {len(t.bugs) - len(t.new_bugs)} |"
             )
         bugs = [bug for t in self.targets for bug in t.bugs]

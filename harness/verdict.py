@@ -90,6 +90,7 @@ def innermost_frame(frames: list[tuple[str, int, str]], root: Optional[Path]) ->
 
     `frames` run outermost first, as in a Python traceback.
     """
+
     def label(filename: str, function: str) -> str:
         path = Path(filename)
         if root is not None:
@@ -157,9 +158,7 @@ def bug_from_exception(kind: str, exc: BaseException, target: Target) -> Outcome
 def bug_from_dump(kind: str, error: str, dump: str, target: Target, message: str) -> Outcome:
     """A bug seen from outside the process: a signal, a hang, an exit, with its dump."""
     frame, line = innermost_frame(frames_of_dump(dump), component_root(target.component_package))
-    return Outcome(
-        verdict=BUG, kind=kind, error=error, frame=frame, line=line, message=message, traceback=dump
-    )
+    return Outcome(verdict=BUG, kind=kind, error=error, frame=frame, line=line, message=message, traceback=dump)
 
 
 def classify_call(target: Target, data: bytes) -> Outcome:

@@ -131,11 +131,17 @@ class IsolatedRunner:
         env = dict(os.environ, PYTHONFAULTHANDLER="1", PYTHONHASHSEED="0")
         self._proc = subprocess.Popen(
             [
-                sys.executable, "-m", "harness.worker",
-                "--target", self.target.name,
-                "--targets-dir", str(self.targets_dir),
-                "--timeout", str(self.timeout),
-                "--rss-limit-mb", str(self.rss_limit_mb),
+                sys.executable,
+                "-m",
+                "harness.worker",
+                "--target",
+                self.target.name,
+                "--targets-dir",
+                str(self.targets_dir),
+                "--timeout",
+                str(self.timeout),
+                "--rss-limit-mb",
+                str(self.rss_limit_mb),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

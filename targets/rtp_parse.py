@@ -20,8 +20,7 @@ EXTENSIONS = HeaderExtensionsMap()
 EXTENSIONS.configure(
     RTCRtpParameters(
         headerExtensions=[
-            RTCRtpHeaderExtensionParameters(id=number, uri=uri)
-            for number, uri in enumerate(EXTENSION_URIS, 1)
+            RTCRtpHeaderExtensionParameters(id=number, uri=uri) for number, uri in enumerate(EXTENSION_URIS, 1)
         ]
     )
 )

@@ -10,7 +10,9 @@ FAULTY_DIR = ROOT / "tests" / "faulty_targets"
 
 @pytest.fixture(scope="module")
 def faulty_runner():
-    with IsolatedRunner(load_target("faulty", FAULTY_DIR), targets_dir=FAULTY_DIR, timeout=2, rss_limit_mb=1024) as runner:
+    with IsolatedRunner(
+        load_target("faulty", FAULTY_DIR), targets_dir=FAULTY_DIR, timeout=2, rss_limit_mb=1024
+    ) as runner:
         yield runner
 
 

@@ -99,7 +99,9 @@ def test_minimize_command_writes_a_smaller_reproducer(tmp_path):
 def test_atheris_fuzzing_survives_faults_and_every_record_reproduces(tmp_path):
     pytest.importorskip("atheris")
     workdir = tmp_path / "work"
-    result = harness(*FAULTY, "fuzz", "faulty", "--runs", "3000", "--seed", "3", "--jobs", "1", "--workdir", str(workdir), *LIMITS)
+    result = harness(
+        *FAULTY, "fuzz", "faulty", "--runs", "3000", "--seed", "3", "--jobs", "1", "--workdir", str(workdir), *LIMITS
+    )
     assert result.returncode == 1, result.stderr[-2000:]
     records = [json.loads(p.read_text()) for p in (workdir / "bugs").rglob("record.json")]
     kinds = {r["kind"] for r in records}
@@ -112,7 +114,20 @@ def test_atheris_fuzzing_survives_faults_and_every_record_reproduces(tmp_path):
 
 def test_hypothesis_engine_finds_and_shrinks_a_fault(tmp_path):
     workdir = tmp_path / "work"
-    result = harness(*FAULTY, "fuzz", "faulty", "--engine", "hypothesis", "--runs", "400", "--seed", "5", "--workdir", str(workdir), *LIMITS)
+    result = harness(
+        *FAULTY,
+        "fuzz",
+        "faulty",
+        "--engine",
+        "hypothesis",
+        "--runs",
+        "400",
+        "--seed",
+        "5",
+        "--workdir",
+        str(workdir),
+        *LIMITS,
+    )
     assert result.returncode == 1, result.stderr[-2000:]
     records = [json.loads(p.read_text()) for p in (workdir / "bugs").rglob("record.json")]
     assert records and all(Path(r["reproducer"]).stat().st_size == 1 for r in records)
@@ -121,7 +136,9 @@ def test_hypothesis_engine_finds_and_shrinks_a_fault(tmp_path):
 def test_nightly_replays_fuzzes_every_target_and_fails_on_the_new_bugs(tmp_path):
     pytest.importorskip("atheris")
     workdir = tmp_path / "work"
-    result = harness(*FAULTY, "nightly", "--budget", "8", "--seed", "2", "--jobs", "1", "--workdir", str(workdir), *LIMITS)
+    result = harness(
+        *FAULTY, "nightly", "--budget", "8", "--seed", "2", "--jobs", "1", "--workdir", str(workdir), *LIMITS
+    )
     assert result.returncode == 1, result.stderr[-2000:]
     assert "seed 2" in result.stderr
     report = json.loads((workdir / "report" / "report.json").read_text())

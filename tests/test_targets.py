@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis import settings
 
 from harness.bugs import BugStore
 from harness.engines.hypothesis import target_property
@@ -55,9 +55,25 @@ def test_hypothesis_smoke_finds_no_new_bug(name):
 def test_atheris_smoke_runs_a_fixed_count_with_a_fixed_seed(name, tmp_path):
     pytest.importorskip("atheris")
     result = subprocess.run(
-        [sys.executable, "-m", "harness", "fuzz", name, "--runs", "400", "--seed", "1", "--jobs", "1",
-         "--workdir", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "fuzz",
+            name,
+            "--runs",
+            "400",
+            "--seed",
+            "1",
+            "--jobs",
+            "1",
+            "--workdir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     fuzz = json.loads((tmp_path / "report" / "report.json").read_text())["targets"][0]["fuzz"]

@@ -6,7 +6,7 @@ from harness.known_bugs import Registry
 from harness.target import Target, UsageError
 from harness.verdict import classify_call, frames_of_dump, innermost_frame
 
-DUMP = '''Fatal Python error: Aborted
+DUMP = """Fatal Python error: Aborted
 
 Current thread 0x00007f (most recent call first):
   File "/site/pkg/inner.py", line 12 in deep
@@ -15,7 +15,7 @@ Current thread 0x00007f (most recent call first):
 
 Thread 0x00007e (most recent call first):
   File "/other/thread.py", line 1 in run
-'''
+"""
 
 
 def test_faulthandler_dump_is_read_outermost_first_and_only_the_first_thread():
@@ -58,7 +58,8 @@ def test_registry_entries_need_every_field(tmp_path):
 def test_registry_looks_up_by_signature(tmp_path):
     path = tmp_path / "known.toml"
     path.write_text(
-        '[[bug]]\nsignature = "s1"\ntarget = "t"\nreason = "r"\nupstream = "u"\nreproducer = "corpora/t/regressions/x"\n'
+        '[[bug]]\nsignature = "s1"\ntarget = "t"\nreason = "r"\nupstream = "u"\n'
+        'reproducer = "corpora/t/regressions/x"\n'
     )
     registry = Registry.load(path)
     assert "s1" in registry and "s2" not in registry

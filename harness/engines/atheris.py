@@ -61,9 +61,7 @@ class _Child:
         self.final_executions: Optional[int] = None
         self.artifact: Optional[Path] = None
         self.coverage = self.features = self.corpus = 0
-        self.proc = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT
-        )
+        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
         self._reader = threading.Thread(target=self._read, args=(self.proc.stderr,), daemon=True)
         self._reader.start()
 
@@ -132,8 +130,12 @@ def fuzz(
     def spawn(job: int) -> _Child:
         child_seed = seed + job + jobs * restarts[job]
         args = [
-            sys.executable, "-m", "harness.engines.atheris_child",
-            target.name, str(targets_dir), str(skip_file),
+            sys.executable,
+            "-m",
+            "harness.engines.atheris_child",
+            target.name,
+            str(targets_dir),
+            str(skip_file),
             f"-seed={child_seed}",
             f"-timeout={max(1, int(runner.timeout))}",
             f"-rss_limit_mb={runner.rss_limit_mb}",

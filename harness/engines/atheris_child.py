@@ -25,6 +25,7 @@ from harness.verdict import classify_call
 
 def instrument_modules(prefixes: tuple[str, ...]) -> int:
     """Instrument every loaded function of the given modules; the harness stays uninstrumented."""
+
     def wanted(module: str) -> bool:
         return any(module == p or module.startswith(p + ".") for p in prefixes)
 
@@ -44,9 +45,7 @@ def main() -> None:
     known = set(Path(skip_file).read_text().split()) if os.path.exists(skip_file) else set()
     count = instrument_modules(target.instrument)
     sys.stderr.write(f"INFO: instrumented {count} functions of {', '.join(target.instrument)}\n")
-    artifact_prefix = next(
-        (a.split("=", 1)[1] for a in sys.argv if a.startswith("-artifact_prefix=")), "./"
-    )
+    artifact_prefix = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("-artifact_prefix=")), "./")
     current = [b""]
     real_exit = os._exit
 
