@@ -12,6 +12,7 @@ maintainer greps for. The same signature found twice, or on two machines, is one
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import traceback
@@ -72,6 +73,7 @@ class Outcome:
         return "accepted"
 
 
+@functools.lru_cache(maxsize=None)
 def component_root(package: str) -> Optional[Path]:
     """The directory (or single file) holding the component's code."""
     try:
@@ -115,7 +117,8 @@ def innermost_frame(frames: list[tuple[str, int, str]], root: Optional[Path]) ->
 
 
 def frames_of(tb: Optional[TracebackType]) -> list[tuple[str, int, str]]:
-    return [(f.filename, f.lineno or 0, f.name) for f in traceback.extract_tb(tb)]
+    # walk_tb reads no source lines: this runs for every buggy input inside the fuzzer.
+    return [(frame.f_code.co_filename, line, frame.f_code.co_name) for frame, line in traceback.walk_tb(tb)]
 
 
 # faulthandler prints "most recent call first": `  File "x.py", line 12 in func`
@@ -142,7 +145,7 @@ def error_name(exc: BaseException) -> str:
     return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
 
 
-def bug_from_exception(kind: str, exc: BaseException, target: Target) -> Outcome:
+def bug_from_exception(kind: str, exc: BaseException, target: Target, with_traceback: bool) -> Outcome:
     frame, line = innermost_frame(frames_of(exc.__traceback__), component_root(target.component_package))
     return Outcome(
         verdict=BUG,
@@ -151,7 +154,7 @@ def bug_from_exception(kind: str, exc: BaseException, target: Target) -> Outcome
         frame=frame,
         line=line,
         message=str(exc)[:500],
-        traceback="".join(traceback.format_exception(exc)),
+        traceback="".join(traceback.format_exception(exc)) if with_traceback else "",
     )
 
 
@@ -161,22 +164,26 @@ def bug_from_dump(kind: str, error: str, dump: str, target: Target, message: str
     return Outcome(verdict=BUG, kind=kind, error=error, frame=frame, line=line, message=message, traceback=dump)
 
 
-def classify_call(target: Target, data: bytes) -> Outcome:
-    """Run one input in this process and classify how it ended (not hangs or signals)."""
+def classify_call(target: Target, data: bytes, *, with_traceback: bool = True) -> Outcome:
+    """Run one input in this process and classify how it ended (not hangs or signals).
+
+    The fuzzer asks for the signature only (`with_traceback=False`); formatting a traceback
+    costs more than most inputs take to run.
+    """
     try:
         target.run(data)
     except target.rejects as exc:
         return Outcome(verdict=REJECTED, error=error_name(exc), message=str(exc)[:500])
     except OracleViolation as exc:
-        return bug_from_exception(ORACLE, exc, target)
+        return bug_from_exception(ORACLE, exc, target, with_traceback)
     except MemoryError as exc:
-        return bug_from_exception(OOM, exc, target)
+        return bug_from_exception(OOM, exc, target, with_traceback)
     except RecursionError as exc:
-        return bug_from_exception(RECURSION, exc, target)
+        return bug_from_exception(RECURSION, exc, target, with_traceback)
     except SystemExit as exc:
-        return bug_from_exception(EXIT, exc, target)
+        return bug_from_exception(EXIT, exc, target, with_traceback)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # anything else the component let escape is a finding
-        return bug_from_exception(EXCEPTION, exc, target)
+        return bug_from_exception(EXCEPTION, exc, target, with_traceback)
     return Outcome(verdict=ACCEPTED)
