@@ -87,32 +87,34 @@ def component_root(package: str) -> Optional[Path]:
     return Path(spec.origin).resolve() if spec.origin else None
 
 
+@functools.lru_cache(maxsize=4096)
+def _module_path(filename: str, root: Optional[Path]) -> tuple[bool, str]:
+    """Whether `filename` lies inside `root`, and its path as a signature shows it.
+
+    Cached: the fuzzer asks for every buggy input, and resolving paths means system calls.
+    """
+    path = Path(filename).resolve()
+    if root is not None:
+        try:
+            path.relative_to(root)
+            return True, str(path.relative_to(root.parent))
+        except ValueError:
+            pass
+    return False, path.name
+
+
 def innermost_frame(frames: list[tuple[str, int, str]], root: Optional[Path]) -> tuple[str, int]:
     """The innermost (file, line, function) inside `root`, else the innermost of all.
 
     `frames` run outermost first, as in a Python traceback.
     """
-
-    def label(filename: str, function: str) -> str:
-        path = Path(filename)
-        if root is not None:
-            base = root.parent
-            try:
-                return f"{path.resolve().relative_to(base)}:{function}"
-            except ValueError:
-                pass
-        return f"{path.name}:{function}"
-
-    if root is not None:
-        for filename, line, function in reversed(frames):
-            try:
-                Path(filename).resolve().relative_to(root)
-            except ValueError:
-                continue
-            return label(filename, function), line
+    for filename, line, function in reversed(frames):
+        inside, shown = _module_path(filename, root)
+        if inside:
+            return f"{shown}:{function}", line
     if frames:
         filename, line, function = frames[-1]
-        return label(filename, function), line
+        return f"{_module_path(filename, root)[1]}:{function}", line
     return UNKNOWN_FRAME, 0
 
 
@@ -164,15 +166,21 @@ def bug_from_dump(kind: str, error: str, dump: str, target: Target, message: str
     return Outcome(verdict=BUG, kind=kind, error=error, frame=frame, line=line, message=message, traceback=dump)
 
 
+_ACCEPTED = Outcome(verdict=ACCEPTED)
+_REJECTED = Outcome(verdict=REJECTED)
+
+
 def classify_call(target: Target, data: bytes, *, with_traceback: bool = True) -> Outcome:
     """Run one input in this process and classify how it ended (not hangs or signals).
 
-    The fuzzer asks for the signature only (`with_traceback=False`); formatting a traceback
-    costs more than most inputs take to run.
+    The fuzzer asks for the verdict and signature only (`with_traceback=False`): formatting a
+    traceback or a message costs more than most inputs take to run.
     """
     try:
         target.run(data)
     except target.rejects as exc:
+        if not with_traceback:
+            return _REJECTED
         return Outcome(verdict=REJECTED, error=error_name(exc), message=str(exc)[:500])
     except OracleViolation as exc:
         return bug_from_exception(ORACLE, exc, target, with_traceback)
@@ -186,4 +194,4 @@ def classify_call(target: Target, data: bytes, *, with_traceback: bool = True) -
         raise
     except BaseException as exc:  # anything else the component let escape is a finding
         return bug_from_exception(EXCEPTION, exc, target, with_traceback)
-    return Outcome(verdict=ACCEPTED)
+    return _ACCEPTED

@@ -6,7 +6,9 @@ every verdict reproduces from its input alone.
 
 from pylibsrtp import Policy, Session
 
-from harness.protocols.srtp_profiles import split_profile
+from harness.protocols.srtp_profiles import PROFILES, split_profile
+
+LIBSRTP_PROFILES = {profile.name: getattr(Policy, f"SRTP_PROFILE_{profile.name}") for profile in PROFILES}
 
 
 def inbound_session(data: bytes) -> tuple[Session, bytes]:
@@ -15,6 +17,6 @@ def inbound_session(data: bytes) -> tuple[Session, bytes]:
     policy = Policy(
         key=profile.master_key,
         ssrc_type=Policy.SSRC_ANY_INBOUND,
-        srtp_profile=getattr(Policy, f"SRTP_PROFILE_{profile.name}"),
+        srtp_profile=LIBSRTP_PROFILES[profile.name],
     )
     return Session(policy), packet
