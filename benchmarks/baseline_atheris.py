@@ -1,120 +1,129 @@
-"""The minimal hand-written atheris script a maintainer would write for each target.
+"""The minimal atheris script a maintainer would write by hand for each target.
 
-It is the baseline of atheris_speed.py: same function, same instrumented modules (and only
-those: libFuzzer scans every counter after every input), no harness (no worker, no verdicts);
-every exception is swallowed so that it never stops on a bug.
+The baseline of atheris_speed.py: the same function as the target's entry, the same
+`instrument` prefixes, and nothing of the harness around it (no worker, no verdicts, no
+skip list). Every Exception is swallowed, so it never stops on a bug and measures speed only.
 
 usage: python benchmarks/baseline_atheris.py TARGET [libFuzzer args]
 """
 
+from __future__ import annotations
+
 import sys
+from pathlib import Path
+from typing import Any, Callable
 
 import atheris
 
-KEY = bytes(range(1, 65))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "targets")]
+
+Driver = Callable[[bytes], Any]
 
 
-def stun_parse():
+def stun_parse() -> Driver:
     from aioice import stun
 
-    return stun.parse_message
+    def drive(data: bytes) -> Any:
+        return stun.parse_message(data)
+
+    return drive
 
 
-def sdp_parse():
+def sdp_parse() -> Driver:
     from aiortc import sdp
 
-    return lambda data: sdp.SessionDescription.parse(data.decode("utf-8", "replace"))
+    def drive(data: bytes) -> Any:
+        return sdp.SessionDescription.parse(data.decode("utf-8", "replace"))
+
+    return drive
 
 
-def rtp_parse():
-    from aiortc import rtp
-    from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters as Extension
-    from aiortc.rtcrtpparameters import RTCRtpParameters
+def rtp_parse() -> Driver:
+    from aiortc.rtp import RtpPacket
+    from rtp_parse import EXTENSIONS  # the target's HeaderExtensionsMap, every extension mapped
 
-    uris = [
-        "urn:ietf:params:rtp-hdrext:sdes:mid",
-        "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
-        "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
-        "urn:ietf:params:rtp-hdrext:toffset",
-        "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
-        "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
-        "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id",
-    ]
-    extensions = rtp.HeaderExtensionsMap()
-    extensions.configure(RTCRtpParameters(headerExtensions=[Extension(id=i, uri=u) for i, u in enumerate(uris, 1)]))
-    return lambda data: rtp.RtpPacket.parse(data, extensions)
+    def drive(data: bytes) -> Any:
+        return RtpPacket.parse(data, EXTENSIONS)
+
+    return drive
 
 
-def rtcp_parse():
-    from aiortc import rtp
+def rtcp_parse() -> Driver:
+    from aiortc.rtp import RtcpPacket
 
-    return rtp.RtcpPacket.parse
+    def drive(data: bytes) -> Any:
+        return RtcpPacket.parse(data)
 
-
-def sctp_packet():
-    from aiortc import rtcsctptransport
-
-    return rtcsctptransport.parse_packet
+    return drive
 
 
-def srtp_session():
-    import pylibsrtp
+def sctp_packet() -> Driver:
+    from aiortc.rtcsctptransport import parse_packet
 
-    profiles = [
-        (pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80, 30),
-        (pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_32, 30),
-        (pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_128_GCM, 28),
-        (pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_256_GCM, 44),
-    ]
+    def drive(data: bytes) -> Any:
+        return parse_packet(data)
 
-    def session(data):
-        profile, length = profiles[data[0] % 4] if data else profiles[0]
-        policy = pylibsrtp.Policy(key=KEY[:length], ssrc_type=pylibsrtp.Policy.SSRC_ANY_INBOUND, srtp_profile=profile)
-        return pylibsrtp.Session(policy), data[1:]
-
-    return session
+    return drive
 
 
-def srtp_unprotect():
-    session = srtp_session()
+def srtp_unprotect() -> Driver:
+    from pylibsrtp import Policy, Session
 
-    def unprotect(data):
-        s, packet = session(data)
-        s.unprotect(packet)
+    from harness.protocols.srtp_profiles import split_profile
 
-    return unprotect
+    def drive(data: bytes) -> Any:
+        # A fresh inbound session per input, on the profile the first byte picks.
+        profile, packet = split_profile(data)
+        key, profile_id = profile.master_key, getattr(Policy, f"SRTP_PROFILE_{profile.name}")
+        session = Session(Policy(key=key, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile_id))
+        return session.unprotect(packet)
 
-
-def srtcp_unprotect():
-    session = srtp_session()
-
-    def unprotect_rtcp(data):
-        s, packet = session(data)
-        s.unprotect_rtcp(packet)
-
-    return unprotect_rtcp
+    return drive
 
 
-INSTRUMENT = {
-    stun_parse: "aioice.stun",
-    sdp_parse: "aiortc.sdp",
-    rtp_parse: "aiortc.rtp",
-    rtcp_parse: "aiortc.rtp",
-    sctp_packet: "aiortc.rtcsctptransport",
-    srtp_unprotect: "pylibsrtp",
-    srtcp_unprotect: "pylibsrtp",
+def srtcp_unprotect() -> Driver:
+    from pylibsrtp import Policy, Session
+
+    from harness.protocols.srtp_profiles import split_profile
+
+    def drive(data: bytes) -> Any:
+        profile, packet = split_profile(data)
+        key, profile_id = profile.master_key, getattr(Policy, f"SRTP_PROFILE_{profile.name}")
+        session = Session(Policy(key=key, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile_id))
+        return session.unprotect_rtcp(packet)
+
+    return drive
+
+
+# Driver, and the module prefix the target's `instrument` names.
+DRIVERS: dict[str, tuple[Callable[[], Driver], str]] = {
+    "stun_parse": (stun_parse, "aioice.stun"),
+    "sdp_parse": (sdp_parse, "aiortc.sdp"),
+    "rtp_parse": (rtp_parse, "aiortc.rtp"),
+    "rtcp_parse": (rtcp_parse, "aiortc.rtp"),
+    "sctp_packet": (sctp_packet, "aiortc.rtcsctptransport"),
+    "srtp_unprotect": (srtp_unprotect, "pylibsrtp"),
+    "srtcp_unprotect": (srtcp_unprotect, "pylibsrtp"),
 }
-build = {f.__name__: f for f in INSTRUMENT}[sys.argv.pop(1)]
-with atheris.instrument_imports(include=[INSTRUMENT[build]]):
-    drive = build()
 
 
-def TestOneInput(data):
-    try:
-        drive(data)
-    except Exception:
-        pass
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in DRIVERS:
+        sys.exit(f"usage: baseline_atheris.py {{{','.join(DRIVERS)}}} [libFuzzer args]")
+    build, prefix = DRIVERS[sys.argv.pop(1)]
+    with atheris.instrument_imports(include=[prefix]):
+        drive = build()
+
+    def TestOneInput(data: bytes) -> None:
+        try:
+            drive(data)
+        except Exception:
+            pass
+
+    atheris.Setup(sys.argv, TestOneInput)
+    atheris.Fuzz()
 
 
-atheris.Setup(sys.argv, TestOneInput)
-atheris.Fuzz()
+if __name__ == "__main__":
+    main()
