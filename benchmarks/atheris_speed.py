@@ -88,6 +88,11 @@ def cell(value: Optional[float], digits: int = 0) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def line(name: str, *cells: str) -> str:
+    widths = (10, 10, 6, 10, 8)
+    return f"{name:<16} " + " ".join(f"{c:>{w}}" for c, w in zip(cells, widths))
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", default="20", help="per measurement (default 20)")
@@ -111,7 +116,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     args = parse_args()
     print(f"seed {args.seed}, {args.seconds} s per measurement", flush=True)
-    print(f"{'target':<16} {'baseline/s':>10} {'harness/s':>10} {'ratio':>6} {'2 jobs/s':>10} {'speed-up':>8}", flush=True)
+    print(line("target", "baseline/s", "harness/s", "ratio", "2 jobs/s", "speed-up"), flush=True)
     ratios: list[float] = []
     speedups: list[float] = []
     for name in args.targets:
@@ -126,9 +131,8 @@ def main() -> int:
         speedup = two / one if two and one else None
         ratios += [ratio] if ratio else []
         speedups += [speedup] if speedup else []
-        row = f"{cell(base):>10} {cell(one):>10} {cell(ratio, 2):>6} {cell(two):>10} {cell(speedup, 2):>8}"
-        print(f"{name:<16} {row}", flush=True)
-    print(f"{'geometric mean':<16} {'':>10} {'':>10} {cell(geomean(ratios), 2):>6} {'':>10} {cell(geomean(speedups), 2):>8}")
+        print(line(name, cell(base), cell(one), cell(ratio, 2), cell(two), cell(speedup, 2)), flush=True)
+    print(line("geometric mean", "", "", cell(geomean(ratios), 2), "", cell(geomean(speedups), 2)))
     print(f"goals: ratio >= {GOAL_RATIO}, speed-up >= {GOAL_SPEEDUP}")
     return 0
 
