@@ -70,29 +70,20 @@ def sctp_packet() -> Driver:
 
 
 def srtp_unprotect() -> Driver:
-    from pylibsrtp import Policy, Session
-
-    from harness.protocols.srtp_profiles import split_profile
+    from _srtp import inbound_session  # the target's fresh-session-per-input helper
 
     def drive(data: bytes) -> Any:
-        # A fresh inbound session per input, on the profile the first byte picks.
-        profile, packet = split_profile(data)
-        key, profile_id = profile.master_key, getattr(Policy, f"SRTP_PROFILE_{profile.name}")
-        session = Session(Policy(key=key, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile_id))
+        session, packet = inbound_session(data)
         return session.unprotect(packet)
 
     return drive
 
 
 def srtcp_unprotect() -> Driver:
-    from pylibsrtp import Policy, Session
-
-    from harness.protocols.srtp_profiles import split_profile
+    from _srtp import inbound_session
 
     def drive(data: bytes) -> Any:
-        profile, packet = split_profile(data)
-        key, profile_id = profile.master_key, getattr(Policy, f"SRTP_PROFILE_{profile.name}")
-        session = Session(Policy(key=key, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile_id))
+        session, packet = inbound_session(data)
         return session.unprotect_rtcp(packet)
 
     return drive
