@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import random
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,15 @@ class Target:
     max_len: int = DEFAULT_MAX_LEN
     # The top-level package of the component when it differs from the distribution name.
     package: Optional[str] = None
+    # What the receiver verifies before the code behind it (a CRC32c, MESSAGE-INTEGRITY, an SRTP
+    # tag), made valid for whatever the input is, so that every engine's inputs pass the gate.
+    # It is part of driving the target: replay and repro apply it to the stored input too.
+    repair: Optional[Callable[[bytes], bytes]] = None
     strategy: Optional[Callable[[], Any]] = field(default=None, compare=False)
+    # Structure-aware mutation (harness.protocols.mutations.Codec.mutator and .crossover):
+    # the input mutated, or spliced with another, as a message; None leaves it to byte mutation.
+    mutator: Optional[Callable[[bytes, random.Random], Optional[bytes]]] = field(default=None, compare=False)
+    crossover: Optional[Callable[[bytes, bytes, random.Random], Optional[bytes]]] = field(default=None, compare=False)
 
     @property
     def component_package(self) -> str:
@@ -60,8 +69,8 @@ class Target:
         return CORPORA_DIR / self.name
 
     def run(self, data: bytes) -> Any:
-        """Drive the entry point once; apply the oracle when the input was accepted."""
-        result = self.entry(data)
+        """Drive the entry point once (after the repair); apply the oracle when the input was accepted."""
+        result = self.entry(self.repair(data) if self.repair is not None else data)
         if self.oracle is not None:
             self.oracle(data, result)
         return result

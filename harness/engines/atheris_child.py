@@ -13,13 +13,15 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import random
 import sys
 import types
 from pathlib import Path
+from typing import Callable, Optional
 
 import atheris
 
-from harness.target import load_target
+from harness.target import Target, load_target
 from harness.verdict import classify_call
 
 
@@ -37,6 +39,44 @@ def instrument_modules(prefixes: tuple[str, ...]) -> int:
     for function in functions:
         atheris.instrument_func(function)
     return len(functions)
+
+
+# The share of mutations left to libFuzzer's byte mutator in a structure-aware target: bytes
+# reach what the structure cannot express (and inputs that no longer decode).
+BYTE_MUTATION_SHARE = 0.2
+
+
+def structure_aware(
+    target: Target, byte_mutate: Optional[Callable[[bytes, int], bytes]] = None
+) -> dict[str, Callable[..., bytes]]:
+    """atheris' custom_mutator and custom_crossover for a target that mutates structures.
+
+    `byte_mutate` defaults to libFuzzer's own mutator, looked up on each call: atheris binds
+    `atheris.Mutate` to the running fuzzer only once atheris.Fuzz() has started.
+    """
+    hooks: dict[str, Callable[..., bytes]] = {}
+    if target.mutator is not None:
+        mutate = target.mutator
+
+        def custom_mutator(data: bytes, max_size: int, seed: int) -> bytes:
+            rng = random.Random(seed)
+            structured = None if rng.random() < BYTE_MUTATION_SHARE else mutate(data, rng)
+            if structured is None:
+                structured = (byte_mutate or atheris.Mutate)(data, max_size)
+            return structured[:max_size]
+
+        hooks["custom_mutator"] = custom_mutator
+    if target.crossover is not None:
+        splice = target.crossover
+
+        def custom_crossover(first: bytes, second: bytes, max_size: int, seed: int) -> bytes:
+            spliced = splice(first, second, random.Random(seed))
+            if spliced is None:  # libFuzzer's own crossover is not callable from Python: splice halves
+                spliced = first[: len(first) // 2] + second[len(second) // 2 :]
+            return spliced[:max_size]
+
+        hooks["custom_crossover"] = custom_crossover
+    return hooks
 
 
 def main() -> None:
@@ -69,7 +109,8 @@ def main() -> None:
             # libFuzzer keeps the input; the parent's worker records the full traceback.
             raise RuntimeError(f"harness bug {outcome.signature}")
 
-    atheris.Setup([sys.argv[0]] + sys.argv[4:], test_one_input)
+    structure = structure_aware(target)
+    atheris.Setup([sys.argv[0]] + sys.argv[4:], test_one_input, **structure)
     atheris.Fuzz()
 
 
