@@ -116,7 +116,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     targets = all_targets(args.targets_dir)
     width = max(len(t.name) for t in targets)
     for t in targets:
-        print(f"{t.name:<{width}}  {t.protocol:<6} {t.component} {t.component_version}")
+        guides = [word for word, present in (("repair", t.repair), ("mutator", t.mutator), ("oracle", t.oracle)) if present]
+        print(f"{t.name:<{width}}  {t.protocol:<6} {t.component} {t.component_version}  {' '.join(guides)}".rstrip())
     return EXIT_CLEAN
 
 
