@@ -116,7 +116,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     targets = all_targets(args.targets_dir)
     width = max(len(t.name) for t in targets)
     for t in targets:
-        guides = [word for word, present in (("repair", t.repair), ("mutator", t.mutator), ("oracle", t.oracle)) if present]
+        guides = [word for word, hook in (("repair", t.repair), ("mutator", t.mutator), ("oracle", t.oracle)) if hook]
         print(f"{t.name:<{width}}  {t.protocol:<6} {t.component} {t.component_version}  {' '.join(guides)}".rstrip())
     return EXIT_CLEAN
 

@@ -69,10 +69,14 @@ class Target:
         return CORPORA_DIR / self.name
 
     def run(self, data: bytes) -> Any:
-        """Drive the entry point once (after the repair); apply the oracle when the input was accepted."""
-        result = self.entry(self.repair(data) if self.repair is not None else data)
+        """Drive the entry point once (after the repair); apply the oracle when the input was accepted.
+
+        The oracle sees what the component saw: the repaired input.
+        """
+        delivered = self.repair(data) if self.repair is not None else data
+        result = self.entry(delivered)
         if self.oracle is not None:
-            self.oracle(data, result)
+            self.oracle(delivered, result)
         return result
 
 

@@ -34,9 +34,6 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 import aioice.ice
 from aioice import stun
 from aiortc import RTCPeerConnection
@@ -46,13 +43,11 @@ from aiortc.rtcsctptransport import RTCSctpTransport
 from aiortc.rtp import is_rtcp
 from pylibsrtp import Policy, Session
 
-from harness.peers.loopback import (
-    candidate_addresses,
-    connected_pair,
-    loopback_configuration,
-    loopback_only,
-)
-from harness.protocols.srtp_profiles import PROFILES, SrtpProfile
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from harness.peers.loopback import candidate_addresses, connected_pair, loopback_configuration, loopback_only  # noqa: E402
+from harness.protocols.srtp_profiles import PROFILES, SrtpProfile  # noqa: E402
 
 VECTORS = ROOT.parent / "shared" / "vectors"
 MAX_FILES = 40

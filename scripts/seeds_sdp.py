@@ -1,0 +1,109 @@
+"""Write the seed corpus of sdp_structured, deterministically, from the SDP codec's sources.
+
+Seeds: the recorded and browser-shaped SDPs of corpora/sdp_parse re-encoded by the codec (they
+round-trip byte for byte), the RFC 8866 §5 and RFC 8839 §4.2.6 examples, and field-level
+mutations of those drawn with a fixed seed. Only seeds that aiortc accepts or refuses the
+documented way are kept: a seed that shows a bug belongs in a reproducer, not in the corpus.
+Files are named by the SHA-1 of their content; earlier seeds are removed, subfolders are kept.
+
+Usage, from the repository root:  python scripts/seeds_sdp.py [--seed 1] [--mutants 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from harness.protocols.sdp import SessionDescription, mutate  # noqa: E402
+from harness.target import load_target  # noqa: E402
+from harness.verdict import classify_call  # noqa: E402
+
+TARGET = "sdp_structured"
+SOURCE = ROOT / "corpora" / "sdp_parse"
+
+# RFC 8866 §5, the example session description.
+RFC8866_EXAMPLE = [
+    "v=0",
+    "o=jdoe 3724394400 3724394405 IN IP4 198.51.100.1",
+    "s=Call to John Smith",
+    "i=SDP Offer #1",
+    "u=http://www.jdoe.example.com/home.html",
+    "e=Jane Doe <jane@jdoe.example.com>",
+    "p=+1 617 555-6011",
+    "c=IN IP4 198.51.100.1",
+    "t=0 0",
+    "m=audio 49170 RTP/AVP 0",
+    "m=audio 49180 RTP/AVP 0",
+    "m=video 51372 RTP/AVP 99",
+    "c=IN IP6 2001:db8::2",
+    "a=rtpmap:99 h263-1998/90000",
+]
+# RFC 8839 §4.2.6, the example with ICE attributes (its last line is folded in the RFC).
+RFC8839_EXAMPLE = [
+    "v=0",
+    "o=jdoe 2890844526 2890842807 IN IP4 203.0.113.141",
+    "s=",
+    "c=IN IP4 192.0.2.3",
+    "t=0 0",
+    "a=ice-options:ice2",
+    "a=ice-pacing:50",
+    "a=ice-pwd:asd88fgpdd777uzjYhagZg",
+    "a=ice-ufrag:8hhY",
+    "m=audio 45664 RTP/AVP 0",
+    "b=RS:0",
+    "b=RR:0",
+    "a=rtpmap:0 PCMU/8000",
+    "a=candidate:1 1 UDP 2130706431 203.0.113.141 8998 typ host",
+    "a=candidate:2 1 UDP 1694498815 192.0.2.3 45664 typ srflx raddr 203.0.113.141 rport 8998",
+]
+
+
+def rfc_examples() -> list[bytes]:
+    return ["".join(line + "\r\n" for line in example).encode() for example in (RFC8866_EXAMPLE, RFC8839_EXAMPLE)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--mutants", type=int, default=12)
+    parser.add_argument("--out", type=Path, default=ROOT / "corpora" / TARGET)
+    args = parser.parse_args()
+    print(f"seed {args.seed}")
+    rng = random.Random(args.seed)
+    target = load_target(TARGET)
+
+    recorded = [p.read_bytes() for p in sorted(SOURCE.iterdir()) if p.is_file()]
+    descriptions = [SessionDescription.parse(data) for data in recorded + rfc_examples()]
+    candidates = [bytes(d) for d in descriptions]
+    for _ in range(args.mutants * 4):  # more than needed: some mutants show bugs and are left out
+        candidates.append(mutate(rng.choice(descriptions), rng))
+
+    seeds: dict[str, bytes] = {}
+    mutants = 0
+    for index, data in enumerate(candidates):
+        is_mutant = index >= len(descriptions)
+        if is_mutant and mutants >= args.mutants:
+            break
+        if classify_call(target, data, with_traceback=False).is_bug:
+            continue
+        name = hashlib.sha1(data).hexdigest()
+        mutants += is_mutant and name not in seeds
+        seeds[name] = data
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    for old in args.out.iterdir():
+        if old.is_file() and len(old.name) == 40:
+            old.unlink()
+    for name, data in seeds.items():
+        (args.out / name).write_bytes(data)
+    print(f"wrote {len(seeds)} seeds ({mutants} mutants) to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

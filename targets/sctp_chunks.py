@@ -1,0 +1,188 @@
+"""SCTP packets received by an established aiortc association, behind its checksum and tag checks.
+
+Each input reaches RTCSctpTransport._handle_data of a fresh association that has completed its
+handshake and has two data channels (one awaiting the peer's DCEP ACK, one negotiated), so its
+chunks reach the state machine, reassembly, DCEP, SACK, FORWARD TSN and RE-CONFIG handling.
+Nothing catches around that call, so any exception is a bug; the repair sets the CRC32c and
+the tag the association expects, and the SCTP codec guides the mutations.
+"""
+
+import asyncio
+import contextlib
+from typing import Any, Coroutine, Optional, cast
+
+from aiortc.rtcdatachannel import RTCDataChannel, RTCDataChannelParameters
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcsctptransport import CHUNK_TYPES as AIORTC_CHUNK_TYPES
+from aiortc.rtcsctptransport import RTCSctpCapabilities, RTCSctpTransport, parse_packet, serialize_packet
+
+from harness.protocols import sctp
+from harness.target import OracleViolation, Target
+
+# What the association would draw at random, pinned so that a verdict depends only on the input.
+LOCAL_TAG = 0x1D2E3F40
+LOCAL_TSN = 0x7FFFFFF0  # near the wrap of serial number arithmetic (RFC 1982), where comparisons go wrong
+PEER_TAG = 0x55AA55AA
+PEER_TSN = 0xFFFFFFF8
+PORT = 5000
+# A DTLS record's plaintext: RTCDtlsTransport._recv_next reads at most 1500 bytes (self._ssl.recv(1500)).
+MAX_PACKET = 1500
+# Rounds of the event loop that the tasks an input starts (data channel flushes, RE-CONFIG) get to finish.
+SETTLE_ROUNDS = 8
+
+
+class FakeDtlsTransport:
+    """What RTCSctpTransport uses of its RTCDtlsTransport: a state, the DTLS role, the receiver
+    registration and _send_data, whose packets are kept here instead of being encrypted and sent."""
+
+    state = "connected"
+    _role = "client"
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+        self._data_receiver: Optional[object] = None
+
+    def _register_data_receiver(self, receiver: object) -> None:
+        self._data_receiver = receiver
+
+    def _unregister_data_receiver(self, receiver: object) -> None:
+        self._data_receiver = None
+
+    async def _send_data(self, data: bytes) -> None:
+        self.sent.append(data)
+
+
+def _peer_packet(*chunks: sctp.Chunk) -> bytes:
+    return bytes(sctp.SctpPacket(PORT, PORT, LOCAL_TAG, 0, chunks).sealed())
+
+
+# The peer's side of the handshake our association starts (RFC 9260 §5.1): INIT ACK, then COOKIE ACK.
+INIT_ACK = _peer_packet(sctp.InitChunk(sctp.INIT_ACK, 0, PEER_TAG, 0x100000, 0xFFFF, 0xFFFF, PEER_TSN, (
+    sctp.ForwardTsnSupported(), sctp.SupportedExtensions((sctp.FORWARD_TSN, sctp.RECONFIG)),
+    sctp.StateCookie(b"harness state cookie"))))
+COOKIE_ACK = _peer_packet(sctp.RawChunk(sctp.COOKIE_ACK, 0, b""))
+
+_tasks: list["asyncio.Task[Any]"] = []
+
+
+def _recording_task_factory(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
+    task = asyncio.Task(coro, loop=loop)
+    _tasks.append(task)
+    return task
+
+
+_loops: list[asyncio.AbstractEventLoop] = []
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    """One loop for the process, made on first use; every input leaves no timer or task behind in it."""
+    if not _loops:
+        loop = asyncio.new_event_loop()
+        loop.set_task_factory(_recording_task_factory)  # type: ignore[arg-type]
+        _loops.append(loop)
+    return _loops[0]
+
+
+async def _settle() -> None:
+    """Let the tasks the association started run; re-raise the first that failed (nothing else would see it)."""
+    for _ in range(SETTLE_ROUNDS):
+        if all(task.done() for task in _tasks if task is not asyncio.current_task()):
+            break
+        await asyncio.sleep(0)
+    for task in _tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            raise cast(BaseException, task.exception())
+
+
+async def _established() -> RTCSctpTransport:
+    transport = RTCSctpTransport(cast(RTCDtlsTransport, FakeDtlsTransport()), port=PORT)
+    # The association's own fields that __init__ fills from random32() and os.urandom(), pinned.
+    transport._local_verification_tag = LOCAL_TAG
+    transport._local_tsn = LOCAL_TSN
+    transport._last_sacked_tsn = transport._advanced_peer_ack_tsn = LOCAL_TSN - 1
+    transport._reconfig_request_seq = LOCAL_TSN
+    transport._hmac_key = bytes(16)
+    await transport.start(RTCSctpCapabilities(maxMessageSize=65536), PORT)
+    await transport._handle_data(INIT_ACK)
+    await transport._handle_data(COOKIE_ACK)
+    RTCDataChannel(transport, RTCDataChannelParameters(label="in-band"))  # stream 0, awaits the peer's DCEP ACK
+    RTCDataChannel(transport, RTCDataChannelParameters(label="negotiated", negotiated=True, id=2))
+    await _settle()
+    return transport
+
+
+async def _close(transport: RTCSctpTransport, failed: bool) -> None:
+    """Stop the association as RTCPeerConnection.close does; after a failure, only make sure nothing lingers."""
+    try:
+        with contextlib.suppress(Exception) if failed else contextlib.nullcontext():
+            await transport.stop()
+    finally:
+        for cancel in (transport._t1_cancel, transport._t2_cancel, transport._t3_cancel,
+                       transport._reconfig_timer_cancel):
+            cancel()  # the association's own timers: none may fire during a later input
+        for task in _tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        await asyncio.sleep(0)
+        _tasks.clear()
+
+
+async def _receive(data: bytes) -> list[bytes]:
+    transport = await _established()
+    failed = True
+    try:
+        # aiortc.rtcdtlstransport.RTCDtlsTransport._recv_next awaits this with no handler around it.
+        await transport._handle_data(data)
+        await _settle()
+        failed = False
+    finally:
+        await _close(transport, failed)
+    return cast(FakeDtlsTransport, transport.transport).sent
+
+
+def receive(data: bytes) -> list[bytes]:
+    """The packets the association sent (handshake, DCEP, then its answers to the input)."""
+    return _loop().run_until_complete(_receive(data))
+
+
+def repair(data: bytes) -> bytes:
+    return sctp.repair(data, local_tag=LOCAL_TAG)
+
+
+def round_trip(data: bytes, result: object) -> None:
+    """Each chunk aiortc parsed serializes to the same chunk again, and to what the chunk was on the
+    wire (padding zeroed) wherever the spec-derived codec also decodes the packet."""
+    packet = repair(data)
+    try:
+        source, destination, tag, chunks = parse_packet(packet)
+    except ValueError:
+        return
+    try:
+        ours = [c for c in sctp.SctpPacket.parse(packet).chunks if c.chunk_type in AIORTC_CHUNK_TYPES]
+    except ValueError:
+        ours = []
+    for position, chunk in enumerate(chunks):
+        again = parse_packet(serialize_packet(source, destination, tag, chunk))[3]
+        if [type(c) for c in again] != [type(chunk)] or bytes(again[0]) != bytes(chunk):
+            raise OracleViolation(f"aiortc's {chunk!r} does not parse back from its own serialization")
+        if ours and bytes(chunk) != sctp.encode_chunk(ours[position]):
+            raise OracleViolation(f"aiortc's {chunk!r} serializes to another chunk than the one received")
+
+
+target = Target(
+    name="sctp_chunks",
+    protocol="SCTP",
+    component="aiortc",
+    entry=receive,
+    # aiortc.rtcdtlstransport.RTCDtlsTransport._recv_next calls _handle_data without a try (its caller __run
+    # logs any exception and closes the DTLS transport), so the association has no way to refuse an input.
+    rejects=(),
+    instrument=("aiortc.rtcsctptransport", "aiortc.rtcdatachannel"),
+    oracle=round_trip,
+    max_len=MAX_PACKET,
+    repair=repair,
+    strategy=lambda: sctp.CODEC.mutated(sctp.sctp_packets(verification_tag=LOCAL_TAG, tsn=PEER_TSN,
+                                                          acked_tsn=LOCAL_TSN)),
+    mutator=sctp.CODEC.mutator,
+    crossover=sctp.CODEC.crossover,
+)
