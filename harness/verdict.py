@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Optional
 
 from harness.target import OracleViolation, Target
+from harness.watchdog import InputTimeout, last_samples, looping_frames
 
 ACCEPTED, REJECTED, BUG = "accepted", "rejected", "bug"
 
@@ -128,17 +129,23 @@ _FAULTHANDLER_FRAME = re.compile(r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+
 
 
 def frames_of_dump(text: str) -> list[tuple[str, int, str]]:
-    """Frames of the first thread in a faulthandler dump, outermost first."""
-    frames: list[tuple[str, int, str]] = []
-    started = False
+    """Frames of the main thread in a faulthandler dump, outermost first.
+
+    A dump of all threads lists the newest thread first and the main thread last (CPython keeps
+    its threads newest first); a dump of one thread has one block.
+    """
+    blocks: list[list[tuple[str, int, str]]] = []
+    in_block = False
     for line in text.splitlines():
         match = _FAULTHANDLER_FRAME.match(line)
         if match:
-            started = True
-            frames.append((match["file"], int(match["line"]), match["func"]))
-        elif started and not line.strip():
-            break  # end of the current thread's stack
-    return list(reversed(frames))
+            if not in_block:
+                blocks.append([])
+                in_block = True
+            blocks[-1].append((match["file"], int(match["line"]), match["func"]))
+        else:
+            in_block = False  # a blank line or a thread header ends a stack
+    return list(reversed(blocks[-1])) if blocks else []
 
 
 def error_name(exc: BaseException) -> str:
@@ -166,6 +173,20 @@ def bug_from_dump(kind: str, error: str, dump: str, target: Target, message: str
     return Outcome(verdict=BUG, kind=kind, error=error, frame=frame, line=line, message=message, traceback=dump)
 
 
+def bug_from_overrun(target: Target, with_traceback: bool) -> Outcome:
+    """A hang the watchdog interrupted: its signature is the frame every stack sample shares."""
+    samples = last_samples()
+    frame, line = innermost_frame(looping_frames(samples), component_root(target.component_package))
+    shown = ""
+    if with_traceback:
+        shown = "\n\n".join(
+            f"Stack sample {number}:\n" + "".join(f'  File "{f}", line {n}, in {func}\n' for f, n, func in frames)
+            for number, frames in enumerate(samples, 1)
+        )
+    return Outcome(verdict=BUG, kind=HANG, error="Timeout", frame=frame, line=line,
+                   message="ran longer than the timeout", traceback=shown)  # fmt: skip
+
+
 _ACCEPTED = Outcome(verdict=ACCEPTED)
 _REJECTED = Outcome(verdict=REJECTED)
 
@@ -184,6 +205,8 @@ def classify_call(target: Target, data: bytes, *, with_traceback: bool = True) -
         return Outcome(verdict=REJECTED, error=error_name(exc), message=str(exc)[:500])
     except OracleViolation as exc:
         return bug_from_exception(ORACLE, exc, target, with_traceback)
+    except InputTimeout:
+        return bug_from_overrun(target, with_traceback)
     except MemoryError as exc:
         return bug_from_exception(OOM, exc, target, with_traceback)
     except RecursionError as exc:

@@ -1,8 +1,9 @@
 """Run a target's inputs in a child process, so that the harness survives its targets.
 
-The parent (`IsolatedRunner`) sends inputs one at a time and reads back an Outcome. When the
-child hangs, dies on a signal, or ends itself, the parent still knows which input did it, and
-faulthandler's dump on the child's stderr names the frame.
+The parent (`IsolatedRunner`) sends inputs one at a time and reads back an Outcome. A Python
+loop that overruns the timeout is interrupted by the child's watchdog (harness.watchdog). When
+the child hangs in C, dies on a signal, or ends itself, the parent still knows which input did
+it, and faulthandler's dump on the child's stderr names the frame.
 
 Wire format, parent -> child: 4-byte big-endian length, then the input. Child -> parent: one
 JSON line per input, on a private copy of stdout (the target's own prints go to stderr).
@@ -26,11 +27,17 @@ from typing import IO, Optional
 
 from harness.target import ROOT, TARGETS_DIR, Target, UsageError, load_target
 from harness.verdict import CRASH, EXIT, HANG, OOM, Outcome, bug_from_dump, classify_call
+from harness.watchdog import Watchdog
 
-DEFAULT_TIMEOUT = 10.0  # seconds per input
+# Seconds per input. Well under the time an endless loop that allocates takes to reach the memory
+# limit (about 16 s for aiortc's decode_params at 2 GB), so that such a loop is named a hang every time.
+DEFAULT_TIMEOUT = 5.0
 DEFAULT_RSS_LIMIT_MB = 2048
 STARTUP_TIMEOUT = 120.0
 HANG_BANNER = "Timeout ("  # faulthandler.dump_traceback_later's header
+# The watchdog interrupts a Python loop at the timeout; faulthandler ends the process this much
+# later, for a hang the watchdog cannot interrupt (a loop in C).
+BACKSTOP_GRACE = 5.0
 EXIT_BANNER = "harness: os._exit"  # printed by the worker's os._exit wrapper
 
 
@@ -70,6 +77,7 @@ def serve(target: Target, timeout: float, rss_limit_mb: int) -> None:
     os.dup2(2, 1)
     faulthandler.enable(file=sys.stderr, all_threads=False)
     _trace_os_exit()
+    watchdog = Watchdog(timeout)
     stdin = sys.stdin.buffer
     _send(protocol_out, {"ready": True})
     while True:
@@ -78,8 +86,10 @@ def serve(target: Target, timeout: float, rss_limit_mb: int) -> None:
             return
         data = _read_exact(stdin, int.from_bytes(header, "big"))
         random.seed(0)  # the component's own random choices repeat input after input
-        faulthandler.dump_traceback_later(timeout, exit=True)
+        faulthandler.dump_traceback_later(timeout + BACKSTOP_GRACE, exit=True)  # dumps every thread
+        watchdog.start_input()
         outcome = classify_call(target, data)
+        watchdog.end_input()
         faulthandler.cancel_dump_traceback_later()
         _send(protocol_out, outcome.to_dict())
 
@@ -180,11 +190,13 @@ class IsolatedRunner:
         except BrokenPipeError:
             pass  # the worker died; the reply below is None and the exit code tells why
         # The child's own faulthandler timer ends a hang with a dump; this is the backstop.
-        reply = self._reply(self.timeout + 10.0)
+        reply = self._reply(self.timeout + BACKSTOP_GRACE + 10.0)
         if reply is not None:
             outcome = Outcome.from_dict(reply)
-            if outcome.kind == OOM:
-                self.close()  # a MemoryError may leave the worker unusable
+            if outcome.kind in (OOM, HANG):
+                # A MemoryError may leave the worker unusable; an interrupted input leaves the
+                # component mid-way (and its garbage alive): the next input gets a fresh worker.
+                self.close()
             return outcome
         return self._post_mortem(offset)
 
@@ -202,7 +214,7 @@ class IsolatedRunner:
         if status is None:
             return bug_from_dump(HANG, "Timeout", dump, target, "no answer; worker killed")
         if HANG_BANNER in dump:
-            return bug_from_dump(HANG, "Timeout", dump, target, f"ran longer than {self.timeout:g} s")
+            return bug_from_dump(HANG, "Timeout", dump, target, f"ran longer than {self.timeout + BACKSTOP_GRACE:g} s")
         if status < 0:
             name = signal.Signals(-status).name
             kind = OOM if -status == signal.SIGKILL else CRASH  # SIGKILL: the kernel's OOM killer

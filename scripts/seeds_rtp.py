@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.protocols import rtcp, rtp  # noqa: E402
+from harness.protocols import rtcp, rtcp_fuzzing, rtp  # noqa: E402
 
 VECTORS = ROOT.parent / "shared" / "vectors"
 MAX_SEEDS = 40
@@ -93,7 +93,7 @@ def main() -> None:
     rtcp_seeds = [bytes(rtcp_vector), *built_rtcp(rng), *recorded("rtcp_parse")]
     for seeds in (rtp_seeds, rtcp_seeds):
         for seed in seeds:  # every seed is a packet of its protocol, as our codec reads it
-            (rtp.CODEC if seeds is rtp_seeds else rtcp.CODEC).parse(seed)
+            (rtp.CODEC if seeds is rtp_seeds else rtcp_fuzzing.CODEC).parse(seed)
     print(f"srtp_rtp_path: {write('srtp_rtp_path', rtp_seeds)} seeds")
     print(f"srtcp_rtcp_path: {write('srtcp_rtcp_path', rtcp_seeds)} seeds")
 

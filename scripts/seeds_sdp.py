@@ -20,7 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.protocols.sdp import SessionDescription, mutate  # noqa: E402
+from harness.protocols.sdp import SessionDescription  # noqa: E402
+from harness.protocols.sdp_fuzzing import mutate  # noqa: E402
 from harness.target import load_target  # noqa: E402
 from harness.verdict import classify_call  # noqa: E402
 

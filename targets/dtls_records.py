@@ -7,7 +7,8 @@ mutator lies in record framing, handshake fragments and ClientHello fields (harn
 """
 
 from harness.peers.dtls_endpoint import FlightOutcome, deliver_to_server
-from harness.protocols.dtls import CODEC, HANDSHAKE, VERSIONS, Datagram, datagrams, parse_handshakes, repair_lengths
+from harness.protocols.dtls import HANDSHAKE, VERSIONS, Datagram, parse_handshakes, repair_lengths
+from harness.protocols.dtls_fuzzing import CODEC, datagrams
 from harness.target import OracleViolation, Target
 
 # RFC 6347 §4.2.4: one client flight cannot finish a handshake whose server Finished needs the

@@ -16,7 +16,7 @@ from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcsctptransport import CHUNK_TYPES as AIORTC_CHUNK_TYPES
 from aiortc.rtcsctptransport import RTCSctpCapabilities, RTCSctpTransport, parse_packet, serialize_packet
 
-from harness.protocols import sctp
+from harness.protocols import sctp, sctp_fuzzing
 from harness.target import OracleViolation, Target
 
 # What the association would draw at random, pinned so that a verdict depends only on the input.
@@ -181,8 +181,9 @@ target = Target(
     oracle=round_trip,
     max_len=MAX_PACKET,
     repair=repair,
-    strategy=lambda: sctp.CODEC.mutated(sctp.sctp_packets(verification_tag=LOCAL_TAG, tsn=PEER_TSN,
-                                                          acked_tsn=LOCAL_TSN)),
-    mutator=sctp.CODEC.mutator,
-    crossover=sctp.CODEC.crossover,
+    strategy=lambda: sctp_fuzzing.CODEC.mutated(
+        sctp_fuzzing.sctp_packets(verification_tag=LOCAL_TAG, tsn=PEER_TSN, acked_tsn=LOCAL_TSN)
+    ),
+    mutator=sctp_fuzzing.CODEC.mutator,
+    crossover=sctp_fuzzing.CODEC.crossover,
 )

@@ -4,7 +4,8 @@ the same text. Guided by the SDP codec's grammar and mutations (harness.protocol
 
 from aiortc import sdp
 
-from harness.protocols.sdp import CODEC, repair_fmtp_references, session_descriptions
+from harness.protocols.sdp import repair_fmtp_references
+from harness.protocols.sdp_fuzzing import CODEC, session_descriptions
 from harness.target import OracleViolation, Target
 
 

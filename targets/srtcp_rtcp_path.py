@@ -4,7 +4,7 @@ transport receives them; it may refuse them with pylibsrtp.Error or ValueError; 
 import pylibsrtp
 from _srtp_path import MAX_RTCP_LENGTH, protect, receive, round_trip
 
-from harness.protocols.rtcp import CODEC, rtcp_compound_packets
+from harness.protocols.rtcp_fuzzing import CODEC, rtcp_compound_packets
 from harness.target import Target
 
 target = Target(

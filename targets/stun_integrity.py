@@ -18,16 +18,8 @@ from aioice import Candidate, Connection, stun
 from aioice.candidate import candidate_priority
 from aioice.ice import StunProtocol
 
-from harness.protocols.stun import (
-    CODEC,
-    ERROR_RESPONSE,
-    SUCCESS_RESPONSE,
-    binding_responses,
-    ice_checks,
-    sign,
-    split_message_type,
-    stun_messages,
-)
+from harness.protocols.stun import ERROR_RESPONSE, SUCCESS_RESPONSE, sign, split_message_type
+from harness.protocols.stun_fuzzing import CODEC, binding_responses, ice_checks, stun_messages
 from harness.target import OracleViolation, Target
 
 LOCAL_USERNAME, LOCAL_PASSWORD = "LoCa", "localPasswordOf22Chars"

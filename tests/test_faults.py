@@ -7,6 +7,7 @@ from harness.verdict import ACCEPTED, REJECTED
 EXPECTED = {
     b"K": "exception:KeyError@_faulty_component.py:parse",
     b"H": "hang:Timeout@_faulty_component.py:parse",
+    b"L": "hang:Timeout@_faulty_component.py:spin",  # the loop, not the helper it was in when sampled
     b"A": "crash:SIGABRT@_faulty_component.py:parse",
     b"N": "crash:SIGSEGV@_faulty_component.py:parse",
     b"M": "oom:MemoryError@_faulty_component.py:parse",
@@ -37,3 +38,13 @@ def test_same_input_gives_same_outcome_every_time(faulty_runner):
 
 def test_signature_ignores_the_rest_of_the_input(faulty_runner):
     assert faulty_runner.run(b"Kabc").signature == faulty_runner.run(b"K" + bytes(40)).signature
+
+
+def test_a_hang_in_a_loop_keeps_one_signature_wherever_it_is_interrupted(faulty_runner):
+    assert {faulty_runner.run(b"L").signature for _ in range(3)} == {"hang:Timeout@_faulty_component.py:spin"}
+
+
+def test_a_hang_in_c_is_ended_by_the_backstop_with_the_main_threads_frame(faulty_runner):
+    outcome = faulty_runner.run(b"hang in C")
+    assert outcome.signature == "hang:Timeout@_faulty_component.py:parse"
+    assert faulty_runner.run(b"fine").verdict == ACCEPTED

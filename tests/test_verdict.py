@@ -6,25 +6,33 @@ from harness.known_bugs import Registry
 from harness.target import Target, UsageError
 from harness.verdict import classify_call, frames_of_dump, innermost_frame
 
-DUMP = """Fatal Python error: Aborted
+# As faulthandler writes all threads: newest first, the main thread last (here it holds no GIL,
+# so another thread is "Current").
+DUMP = """Timeout (0:00:02)!
+Current thread 0x00007e (most recent call first):
+  File "/work/harness/watchdog.py", line 90 in _run
 
-Current thread 0x00007f (most recent call first):
+Thread 0x00007f (most recent call first):
   File "/site/pkg/inner.py", line 12 in deep
   File "/site/pkg/outer.py", line 40 in parse
   File "/work/harness/verdict.py", line 150 in classify_call
+"""
+ONE_THREAD = """Fatal Python error: Aborted
 
-Thread 0x00007e (most recent call first):
-  File "/other/thread.py", line 1 in run
+Current thread 0x00007f (most recent call first):
+  File "/site/pkg/inner.py", line 12 in deep
 """
 
 
-def test_faulthandler_dump_is_read_outermost_first_and_only_the_first_thread():
+def test_faulthandler_dump_is_read_outermost_first_and_only_the_main_thread():
     frames = frames_of_dump(DUMP)
     assert frames == [
         ("/work/harness/verdict.py", 150, "classify_call"),
         ("/site/pkg/outer.py", 40, "parse"),
         ("/site/pkg/inner.py", 12, "deep"),
     ]
+    assert frames_of_dump(ONE_THREAD) == [("/site/pkg/inner.py", 12, "deep")]
+    assert frames_of_dump("no frames at all") == []
 
 
 def test_innermost_frame_prefers_the_component():

@@ -21,7 +21,7 @@ from typing import IO, Callable, Optional
 from harness.bugs import BugStore, atomic_write
 from harness.engines.replay import read_input
 from harness.target import ROOT, TARGETS_DIR, Target, UsageError
-from harness.worker import IsolatedRunner
+from harness.worker import BACKSTOP_GRACE, IsolatedRunner
 
 _ARTIFACT = re.compile(r"Test unit written to (\S+)")
 _STATUS = re.compile(r"^#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)/")
@@ -136,8 +136,9 @@ def fuzz(
             target.name,
             str(targets_dir),
             str(skip_file),
+            str(runner.timeout),
             f"-seed={child_seed}",
-            f"-timeout={max(1, int(runner.timeout))}",
+            f"-timeout={max(1, int(runner.timeout + BACKSTOP_GRACE))}",
             f"-rss_limit_mb={runner.rss_limit_mb}",
             f"-max_len={target.max_len}",
             f"-artifact_prefix={artifacts}/",

@@ -5,7 +5,11 @@ returns. A bug whose signature the parent already holds (the registry's, or one 
 in this run) is also a normal return, so a bug that many inputs hit does not stop the fuzzer
 again and again; any other bug propagates and libFuzzer writes its crash-* artifact.
 
-usage: python -m harness.engines.atheris_child TARGET TARGETS_DIR SKIP_FILE [libFuzzer args]
+A Python loop that overruns TIMEOUT (at most SUSPECT_SECONDS) is interrupted by the watchdog
+(harness.watchdog) and classified like any bug, so a known hang is passed over too; libFuzzer's
+own -timeout, set by the parent, is the backstop for a hang in C.
+
+usage: python -m harness.engines.atheris_child TARGET TARGETS_DIR SKIP_FILE TIMEOUT [libFuzzer args]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import atheris
 
 from harness.target import Target, load_target
 from harness.verdict import classify_call
+from harness.watchdog import Watchdog
 
 
 def instrument_modules(prefixes: tuple[str, ...]) -> int:
@@ -40,6 +45,10 @@ def instrument_modules(prefixes: tuple[str, ...]) -> int:
         atheris.instrument_func(function)
     return len(functions)
 
+
+# Inside the fuzzer an input this slow is a suspected hang: a known hang is passed over at this
+# cost, an unknown one is confirmed (or not) by the worker with the full timeout.
+SUSPECT_SECONDS = 0.25
 
 # The share of mutations left to libFuzzer's byte mutator in a structure-aware target: bytes
 # reach what the structure cannot express (and inputs that no longer decode).
@@ -80,7 +89,7 @@ def structure_aware(
 
 
 def main() -> None:
-    name, targets_dir, skip_file = sys.argv[1:4]
+    name, targets_dir, skip_file, timeout = sys.argv[1:5]
     target = load_target(name, Path(targets_dir))
     known = set(Path(skip_file).read_text().split()) if os.path.exists(skip_file) else set()
     count = instrument_modules(target.instrument)
@@ -102,15 +111,19 @@ def main() -> None:
 
     os._exit = exit_with_artifact  # type: ignore[assignment]
 
+    watchdog = Watchdog(min(float(timeout), SUSPECT_SECONDS))
+
     def test_one_input(data: bytes) -> None:
         current[0] = data
+        watchdog.start_input()
         outcome = classify_call(target, data, with_traceback=False)
+        watchdog.end_input()
         if outcome.is_bug and outcome.signature not in known:
             # libFuzzer keeps the input; the parent's worker records the full traceback.
             raise RuntimeError(f"harness bug {outcome.signature}")
 
     structure = structure_aware(target)
-    atheris.Setup([sys.argv[0]] + sys.argv[4:], test_one_input, **structure)
+    atheris.Setup([sys.argv[0]] + sys.argv[5:], test_one_input, **structure)
     atheris.Fuzz()
 
 

@@ -1,5 +1,7 @@
 """DTLS 1.2 framing: records, handshake fragments, ClientHello and HelloVerifyRequest.
 
+Strategies, mutations and CODEC: harness.protocols.dtls_fuzzing.
+
 Sections: RFC 6347 §4.1 (record layer: type, version, epoch, 48-bit sequence number, length;
 several records per datagram), §4.2.1 (ClientHello with a cookie, HelloVerifyRequest), §4.2.2
 (handshake header: msg_type, length, message_seq, fragment_offset, fragment_length), §4.2.3
@@ -12,13 +14,10 @@ encrypted or unknown content survives a round trip; unknown extensions decode to
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Optional, Union
 
-from hypothesis import strategies as st
-
-from harness.protocols.mutations import Codec, lie_about_length, mutate_bytes, mutate_int, mutate_items, truncate
+from harness.protocols.mutations import uint
 
 # RFC 5246 §6.2.1 ContentType.
 CHANGE_CIPHER_SPEC = 20
@@ -31,6 +30,7 @@ CONTENT_TYPES = (CHANGE_CIPHER_SPEC, ALERT, HANDSHAKE, APPLICATION_DATA)
 DTLS_1_0 = 0xFEFF
 DTLS_1_2 = 0xFEFD
 VERSIONS = (DTLS_1_0, DTLS_1_2)
+TLS_1_2 = 0x0303  # RFC 5246 §6.2.1: the TLS 1.2 version, which a confused peer may put in a DTLS record
 
 RECORD_HEADER_LENGTH = 13  # RFC 6347 §4.1: type(1) version(2) epoch(2) sequence_number(6) length(2)
 RECORD_LENGTH_OFFSET = 11
@@ -123,7 +123,7 @@ class _Reader:
         return len(self.data) - self.position
 
 
-def _vector(value: bytes, width: int) -> bytes:
+def vector(value: bytes, width: int) -> bytes:
     return len(value).to_bytes(width, "big") + value
 
 
@@ -142,11 +142,11 @@ def _uint16_bytes(values: list[int]) -> bytes:
 
 @dataclass
 class Record:
-    content_type: int
-    version: int
-    epoch: int
-    sequence_number: int
-    fragment: bytes
+    content_type: int = uint(8, registry=CONTENT_TYPES)
+    version: int = uint(16, registry=(*VERSIONS, TLS_1_2))
+    epoch: int = uint(16)
+    sequence_number: int = uint(48)
+    fragment: bytes = field(default=b"", metadata={"max_len": MAX_FRAGMENT_LENGTH})
 
     def __bytes__(self) -> bytes:
         return (
@@ -154,7 +154,7 @@ class Record:
             + self.version.to_bytes(2, "big")
             + self.epoch.to_bytes(2, "big")
             + self.sequence_number.to_bytes(6, "big")
-            + _vector(self.fragment, 2)
+            + vector(self.fragment, 2)
         )
 
 
@@ -189,11 +189,11 @@ class Datagram:
 class Handshake:
     """One handshake message or fragment of one: `length` is the whole message's, `body` this fragment."""
 
-    msg_type: int
-    length: int
-    message_seq: int
-    fragment_offset: int
-    body: bytes
+    msg_type: int = uint(8, registry=HANDSHAKE_TYPES)
+    length: int = uint(24)  # the whole message's: may disagree with the fragments
+    message_seq: int = uint(16)  # may skip or wrap
+    fragment_offset: int = uint(24)  # may fall outside the message
+    body: bytes = b""
 
     @classmethod
     def whole(cls, msg_type: int, message_seq: int, body: bytes) -> Handshake:
@@ -209,7 +209,7 @@ class Handshake:
             + self.length.to_bytes(3, "big")
             + self.message_seq.to_bytes(2, "big")
             + self.fragment_offset.to_bytes(3, "big")
-            + _vector(self.body, 3)
+            + vector(self.body, 3)
         )
 
 
@@ -280,7 +280,7 @@ class UseSrtp:
 
     @property
     def data(self) -> bytes:
-        return _vector(_uint16_bytes(self.profiles), 2) + _vector(self.mki, 1)
+        return vector(_uint16_bytes(self.profiles), 2) + vector(self.mki, 1)
 
     @classmethod
     def parse(cls, data: bytes) -> UseSrtp:
@@ -301,7 +301,7 @@ class Uint16List:
 
     @property
     def data(self) -> bytes:
-        return _vector(_uint16_bytes(self.values), 2)
+        return vector(_uint16_bytes(self.values), 2)
 
     @classmethod
     def parse_as(cls, extension_type: int, data: bytes) -> Uint16List:
@@ -321,7 +321,7 @@ class EcPointFormats:
 
     @property
     def data(self) -> bytes:
-        return _vector(bytes(self.formats), 1)
+        return vector(bytes(self.formats), 1)
 
     @classmethod
     def parse(cls, data: bytes) -> EcPointFormats:
@@ -351,8 +351,8 @@ def decode_extension(extension_type: int, data: bytes) -> Extension:
 
 
 def encode_extensions(extensions: list[Extension]) -> bytes:
-    body = b"".join(e.extension_type.to_bytes(2, "big") + _vector(e.data, 2) for e in extensions)
-    return _vector(body, 2)
+    body = b"".join(e.extension_type.to_bytes(2, "big") + vector(e.data, 2) for e in extensions)
+    return vector(body, 2)
 
 
 def parse_extensions(data: bytes) -> list[Extension]:
@@ -381,10 +381,10 @@ class ClientHello:
         encoded = (
             self.client_version.to_bytes(2, "big")
             + self.random
-            + _vector(self.session_id, 1)
-            + _vector(self.cookie, 1)
-            + _vector(_uint16_bytes(self.cipher_suites), 2)
-            + _vector(bytes(self.compression_methods), 1)
+            + vector(self.session_id, 1)
+            + vector(self.cookie, 1)
+            + vector(_uint16_bytes(self.cipher_suites), 2)
+            + vector(bytes(self.compression_methods), 1)
         )
         return encoded if self.extensions is None else encoded + encode_extensions(self.extensions)
 
@@ -416,7 +416,7 @@ class HelloVerifyRequest:
     cookie: bytes
 
     def __bytes__(self) -> bytes:
-        return self.server_version.to_bytes(2, "big") + _vector(self.cookie, 1)
+        return self.server_version.to_bytes(2, "big") + vector(self.cookie, 1)
 
     @classmethod
     def parse(cls, data: bytes) -> HelloVerifyRequest:
@@ -481,234 +481,3 @@ def _repair_handshake_lengths(out: bytearray, position: int, end: int) -> None:
         length = min(int.from_bytes(out[field_at:body_start], "big"), end - body_start)
         out[field_at:body_start] = length.to_bytes(3, "big")
         position = body_start + length
-
-
-# --- strategies -------------------------------------------------------------------------------
-
-
-def _registry_or_any(registry: tuple[int, ...], bits: int) -> st.SearchStrategy[int]:
-    return st.one_of(st.sampled_from(registry), st.integers(0, (1 << bits) - 1))
-
-
-def srtp_extensions(*, max_profiles: int = 6) -> st.SearchStrategy[UseSrtp]:
-    """use_srtp with registry or unknown profiles (at least one: the vector is <2..2^16-1>) and an MKI."""
-    if max_profiles < 1:
-        raise ValueError("max_profiles must be at least 1")
-    profiles = st.lists(_registry_or_any(SRTP_PROFILES, 16), min_size=1, max_size=max_profiles)
-    return st.builds(UseSrtp, profiles, st.binary(max_size=MAX_MKI_LENGTH))
-
-
-def extension_lists(*, max_size: int = 8) -> st.SearchStrategy[list[Extension]]:
-    """Extensions a WebRTC ClientHello carries, in any order, with unknown raw ones among them."""
-    if max_size < 0:
-        raise ValueError("max_size must not be negative")
-    known_raw = st.sampled_from([ENCRYPT_THEN_MAC, EXTENDED_MASTER_SECRET]).map(lambda t: RawExtension(t, b""))
-    unknown = st.builds(
-        RawExtension,
-        st.integers(0, 0xFFFF).filter(lambda t: t not in DECODED_EXTENSIONS),
-        st.binary(max_size=32),
-    )
-    extension = st.one_of(
-        srtp_extensions(),
-        st.builds(Uint16List, st.just(SUPPORTED_GROUPS), st.lists(st.integers(0, 0xFFFF), max_size=8)),
-        st.builds(Uint16List, st.just(SIGNATURE_ALGORITHMS), st.lists(st.integers(0, 0xFFFF), max_size=8)),
-        st.builds(EcPointFormats, st.lists(st.integers(0, 255), max_size=4)),
-        st.binary(max_size=8).map(lambda v: RawExtension(RENEGOTIATION_INFO, _vector(v, 1))),
-        known_raw,
-        unknown,
-    )
-    return st.lists(extension, max_size=max_size)
-
-
-def client_hellos(*, with_cookie: Optional[bool] = None) -> st.SearchStrategy[ClientHello]:
-    """ClientHellos (RFC 6347 §4.2.1); `with_cookie` True/False forces a cookie or none, None mixes."""
-    if with_cookie is not None and not isinstance(with_cookie, bool):
-        raise ValueError("with_cookie must be None, True or False")
-    cookie_sizes = {None: (0, MAX_COOKIE_LENGTH), True: (1, MAX_COOKIE_LENGTH), False: (0, 0)}[with_cookie]
-    cipher_suites = st.lists(_registry_or_any((0xC02B, 0xCCA9, 0xC009, 0xC00A, 0x00FF), 16), min_size=1, max_size=8)
-    return st.builds(
-        ClientHello,
-        _registry_or_any(VERSIONS, 16),
-        st.binary(min_size=RANDOM_LENGTH, max_size=RANDOM_LENGTH),
-        st.binary(max_size=MAX_SESSION_ID_LENGTH),
-        st.binary(min_size=cookie_sizes[0], max_size=cookie_sizes[1]),
-        cipher_suites,
-        st.lists(st.integers(0, 255), min_size=1, max_size=3),
-        st.one_of(st.none(), extension_lists()),
-    )
-
-
-def hello_verify_requests() -> st.SearchStrategy[HelloVerifyRequest]:
-    return st.builds(HelloVerifyRequest, _registry_or_any(VERSIONS, 16), st.binary(max_size=MAX_COOKIE_LENGTH))
-
-
-def dtls_records(*, epoch: Optional[int] = None) -> st.SearchStrategy[Record]:
-    """Records of any content type, bodies raw; `epoch` pins the epoch (0 is the unencrypted handshake)."""
-    if epoch is not None and not 0 <= epoch <= 0xFFFF:
-        raise ValueError("epoch must be a uint16")
-    return st.builds(
-        Record,
-        _registry_or_any(CONTENT_TYPES, 8),
-        _registry_or_any(VERSIONS, 16),
-        st.just(epoch) if epoch is not None else st.integers(0, 0xFFFF),
-        st.one_of(st.sampled_from((0, 1, MAX_SEQUENCE_NUMBER)), st.integers(0, MAX_SEQUENCE_NUMBER)),
-        st.binary(max_size=64),
-    )
-
-
-def client_hello_flights(*, max_fragments: int = 3) -> st.SearchStrategy[Datagram]:
-    """A first client flight: one ClientHello in one datagram, whole or fragmented over records."""
-    if max_fragments < 1:
-        raise ValueError("max_fragments must be at least 1")
-
-    def flight(hello: ClientHello, sizes: list[int], record_version: int) -> Datagram:
-        fragments = fragment_message(Handshake.whole(CLIENT_HELLO, 0, bytes(hello)), sizes)
-        return Datagram(
-            [handshake_record(f, sequence_number=n, version=record_version) for n, f in enumerate(fragments)]
-        )
-
-    sizes = st.lists(st.integers(1, 200), max_size=max_fragments - 1)
-    return st.builds(flight, client_hellos(), sizes, st.sampled_from(VERSIONS))
-
-
-def datagrams(*, max_records: int = 4) -> st.SearchStrategy[Datagram]:
-    """Datagrams of client flights, random records, or both back to back."""
-    if max_records < 1:
-        raise ValueError("max_records must be at least 1")
-    records = st.lists(dtls_records(), min_size=1, max_size=max_records).map(Datagram)
-    mixed = st.builds(lambda flight, extra: Datagram(flight.records + extra.records), client_hello_flights(), records)
-    return st.one_of(client_hello_flights(), records, mixed)
-
-
-# --- mutations: one lie per call, over a valid datagram ----------------------------------------
-
-
-def _with_record(datagram: Datagram, index: int, record: Record) -> Datagram:
-    return Datagram(datagram.records[:index] + [record] + datagram.records[index + 1 :])
-
-
-def _record_offset(datagram: Datagram, index: int) -> int:
-    return sum(RECORD_HEADER_LENGTH + len(r.fragment) for r in datagram.records[:index])
-
-
-def _mutate_record_header(record: Record, rng: random.Random) -> Record:
-    choice = rng.randrange(4)
-    if choice == 0:
-        return replace(record, epoch=mutate_int(record.epoch, 16, rng))
-    if choice == 1:
-        return replace(record, sequence_number=mutate_int(record.sequence_number, 48, rng))
-    if choice == 2:
-        return replace(record, version=rng.choice((*VERSIONS, 0x0303, mutate_int(record.version, 16, rng))))
-    return replace(record, content_type=rng.choice((*CONTENT_TYPES, mutate_int(record.content_type, 8, rng))))
-
-
-def _mutate_handshake(message: Handshake, rng: random.Random) -> list[Handshake]:
-    """One handshake message with its framing lying, its sequence skipping, or cut into odd fragments."""
-    choice = rng.randrange(6)
-    if choice == 0:  # message_seq gaps and wraps
-        message.message_seq = mutate_int(message.message_seq, 16, rng)
-    elif choice == 1:  # fragment out of range of the message
-        message.fragment_offset = mutate_int(message.fragment_offset, 24, rng)
-    elif choice == 2:  # total length that disagrees with the fragments
-        message.length = mutate_int(message.length, 24, rng)
-    elif choice == 3:
-        message.msg_type = rng.choice((*HANDSHAKE_TYPES, mutate_int(message.msg_type, 8, rng)))
-    elif choice == 4 and len(message.body) > 1:  # fragments overlapping, duplicated or dropped
-        cut = rng.randrange(1, len(message.body))
-        fragments = fragment_message(message, [cut])
-        overlap = Handshake(message.msg_type, message.length, message.message_seq, cut // 2, message.body[cut // 2 :])
-        return mutate_items([*fragments, overlap], rng)
-    else:
-        message.body = mutate_bytes(message.body, rng)
-    return [message]
-
-
-def _mutate_client_hello(hello: ClientHello, rng: random.Random) -> None:
-    choice = rng.randrange(7)
-    if choice == 0:
-        hello.cookie = mutate_bytes(hello.cookie, rng, max_len=MAX_COOKIE_LENGTH)
-    elif choice == 1:
-        hello.session_id = mutate_bytes(hello.session_id, rng, max_len=MAX_SESSION_ID_LENGTH)
-    elif choice == 2:
-        hello.cipher_suites = mutate_items(hello.cipher_suites, rng, new_item=lambda: rng.randrange(0x10000))
-    elif choice == 3:
-        hello.client_version = rng.choice((*VERSIONS, mutate_int(hello.client_version, 16, rng)))
-    elif choice == 4:
-        new = lambda: RawExtension(rng.randrange(0x10000), rng.randbytes(rng.randrange(8)))  # noqa: E731
-        hello.extensions = mutate_items(hello.extensions or [], rng, new_item=new)
-    elif choice == 5:
-        hello.extensions = (hello.extensions or []) + [UseSrtp([SRTP_AES128_CM_HMAC_SHA1_80])]
-        _mutate_srtp(next(e for e in hello.extensions if isinstance(e, UseSrtp)), rng)
-    elif hello.extensions:  # one extension's data lies about its own inner lengths
-        position = rng.randrange(len(hello.extensions))
-        extension = hello.extensions[position]
-        hello.extensions[position] = RawExtension(extension.extension_type, mutate_bytes(extension.data, rng))
-
-
-def _mutate_srtp(extension: UseSrtp, rng: random.Random) -> None:
-    """Profile lists empty, unknown, duplicated or huge; MKI at its bounds (RFC 5764 §4.1.1)."""
-    choice = rng.randrange(4)
-    if choice == 0:
-        extension.profiles = []
-    elif choice == 1:
-        extension.profiles = mutate_items(extension.profiles, rng, new_item=lambda: rng.randrange(0x10000))
-    elif choice == 2:
-        extension.profiles = [rng.randrange(0x10000) for _ in range(rng.choice((1, 2, 300)))]
-    else:
-        extension.mki = rng.choice((b"", b"\x00", rng.randbytes(MAX_MKI_LENGTH)))
-
-
-def _mutate_handshake_record(datagram: Datagram, index: int, rng: random.Random) -> Optional[Datagram]:
-    record = datagram.records[index]
-    try:
-        messages = parse_handshakes(record.fragment)
-    except ValueError:
-        return None
-    position = rng.randrange(len(messages))
-    message = messages[position]
-    if message.msg_type == CLIENT_HELLO and message.is_whole and rng.randrange(3):
-        try:
-            hello = ClientHello.parse(message.body)
-        except ValueError:
-            return None
-        _mutate_client_hello(hello, rng)
-        replacement = [Handshake.whole(CLIENT_HELLO, message.message_seq, bytes(hello))]
-    else:
-        replacement = _mutate_handshake(message, rng)
-    messages[position : position + 1] = replacement
-    if len(replacement) > 1 and rng.randrange(2):  # fragments in records of their own
-        records = [replace(record, fragment=bytes(m)) for m in messages]
-        return Datagram(datagram.records[:index] + records + datagram.records[index + 1 :])
-    fragment = b"".join(bytes(m) for m in messages)
-    return _with_record(datagram, index, replace(record, fragment=fragment))
-
-
-def mutate(datagram: Datagram, rng: random.Random) -> bytes:
-    """The datagram with one field-level mutation: record framing, handshake framing, hello contents."""
-    index = rng.randrange(len(datagram.records))
-    record = datagram.records[index]
-    choice = rng.randrange(6)
-    if choice == 0:
-        return bytes(_with_record(datagram, index, _mutate_record_header(record, rng)))
-    if choice == 1:  # the record length lies
-        return lie_about_length(bytes(datagram), _record_offset(datagram, index) + RECORD_LENGTH_OFFSET, 2, rng)
-    if choice == 2:  # records duplicated, dropped or reordered within the flight
-        return bytes(Datagram(mutate_items(datagram.records, rng)))
-    if choice == 3:
-        return truncate(bytes(datagram), rng)
-    if choice == 4 and record.content_type == HANDSHAKE:
-        mutated = _mutate_handshake_record(datagram, index, rng)
-        if mutated is not None:
-            return bytes(mutated)
-    fragment = mutate_bytes(record.fragment, rng, max_len=MAX_FRAGMENT_LENGTH)
-    return bytes(_with_record(datagram, index, replace(record, fragment=fragment)))
-
-
-def splice(first: Datagram, second: Datagram, rng: random.Random) -> bytes:
-    """The head of one flight's records followed by the tail of another's."""
-    head = first.records[: rng.randint(1, len(first.records))]
-    tail = second.records[rng.randrange(len(second.records)) :]
-    return bytes(Datagram(head + tail))
-
-
-CODEC = Codec(parse=Datagram.parse, mutate=mutate, splice=splice)

@@ -9,14 +9,30 @@ verifies (CRC32c, FINGERPRINT, MESSAGE-INTEGRITY, SRTP tags) before the componen
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
-from typing import Callable, Generic, Optional, Sequence, TypeVar
+from typing import Any, Callable, Generic, Mapping, Optional, Sequence, TypeVar
 
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 T = TypeVar("T")
 M = TypeVar("M")
+D = TypeVar("D")
+# Mutated byte fields stay this short unless a field says otherwise: past a datagram they only slow fuzzing.
+MAX_MUTATED_BYTES = 1024
+
+
+def check_argument(condition: bool, message: str) -> None:
+    """Refuse a bad strategy argument the way hypothesis' own strategies do."""
+    if not condition:
+        raise InvalidArgument(message)
+
+
+def mixed(registry: Sequence[T], anything: st.SearchStrategy[T]) -> st.SearchStrategy[T]:
+    """Registry values of the protocol, or anything."""
+    return st.one_of(st.sampled_from(list(registry)), anything) if registry else anything
 
 
 def boundary_values(bits: int) -> tuple[int, ...]:
@@ -87,6 +103,112 @@ def lie_about_length(data: bytes, offset: int, width: int, rng: random.Random) -
 def truncate(data: bytes, rng: random.Random) -> bytes:
     """The encoded message cut short, at a random point."""
     return data[: rng.randrange(len(data))] if data else data
+
+
+# -- metadata-driven mutation of dataclass fields --
+
+
+def uint(
+    bits: int,
+    default: Any = dataclasses.MISSING,
+    *,
+    signed: bool = False,
+    registry: Sequence[int] = (),
+    pairs: bool = False,
+) -> Any:
+    """A dataclass field of `bits`-wide integers (or a tuple of them, or of pairs of them with `pairs`).
+
+    `mutate_field` keeps its values within the width (two's complement when `signed`) and now and
+    then picks one of the protocol's `registry` values.
+    """
+    return dataclasses.field(
+        default=default, metadata={"bits": bits, "signed": signed, "registry": tuple(registry), "pairs": pairs}
+    )
+
+
+def mutate_number(value: int, metadata: Mapping[str, Any], rng: random.Random) -> int:
+    """Another value for an integer field described by `uint` metadata (16 bits wide when undeclared)."""
+    registry = metadata.get("registry", ())
+    if registry and rng.randrange(3) == 0:
+        return int(rng.choice(registry))
+    bits = metadata.get("bits", 16)
+    if not metadata.get("signed"):
+        return mutate_int(value, bits, rng)
+    mutated = mutate_int(value % (1 << bits), bits, rng)
+    return mutated - (1 << bits) if mutated >= 1 << (bits - 1) else mutated
+
+
+NewItem = Optional[Callable[[random.Random], Any]]
+Fieldless = Optional[Callable[[Any, random.Random], Any]]
+
+
+def _mutate_value(value: Any, metadata: Mapping[str, Any], rng: random.Random, new_item: NewItem,
+                  fieldless: Fieldless) -> Any:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return mutate_number(value, metadata, rng)
+    if isinstance(value, bytes):
+        return mutate_bytes(value, rng, max_len=metadata.get("max_len", MAX_MUTATED_BYTES))
+    if isinstance(value, (tuple, list)):
+        return type(value)(_mutate_sequence(tuple(value), metadata, rng, new_item, fieldless))
+    if dataclasses.is_dataclass(value):
+        return mutate_field(value, rng, new_item=new_item, fieldless=fieldless)
+    return value  # None: the codec's own mutations add optional parts
+
+
+def _mutate_sequence(value: tuple[Any, ...], metadata: Mapping[str, Any], rng: random.Random, new_item: NewItem,
+                     fieldless: Fieldless) -> tuple[Any, ...]:
+    """One item changed in place, or items duplicated, dropped, moved, reversed or added."""
+    if value and rng.randrange(2):
+        position = rng.randrange(len(value))
+        item = value[position]
+        if isinstance(item, tuple):  # a record of fixed arity, such as a (start, end) pair: one member changes
+            member = rng.randrange(len(item))
+            changed = _mutate_value(item[member], metadata, rng, new_item, fieldless)
+            item = item[:member] + (changed,) + item[member + 1 :]
+        else:
+            item = _mutate_value(item, metadata, rng, new_item, fieldless)
+        return value[:position] + (item,) + value[position + 1 :]
+    bits = metadata.get("bits", 16)
+    template = value[0] if value else (0, 0) if metadata.get("pairs") else 0 if "bits" in metadata else None
+    make: Optional[Callable[[], Any]] = None
+    if isinstance(template, tuple):
+        make = lambda: tuple(rng.getrandbits(bits) for _ in template)  # noqa: E731
+    elif isinstance(template, int) and not isinstance(template, bool):
+        make = lambda: rng.getrandbits(bits)  # noqa: E731
+    elif new_item is not None:
+        make = lambda: new_item(rng)  # noqa: E731
+    return tuple(mutate_items(value, rng, new_item=make))
+
+
+def mutate_field(
+    message: D,
+    rng: random.Random,
+    *,
+    names: Optional[Sequence[str]] = None,
+    new_item: NewItem = None,
+    fieldless: Fieldless = None,
+) -> D:
+    """`message` (a dataclass) with one field changed, descending into nested messages and lists.
+
+    The field is one of `names` when given, else any. Integers follow their `uint` metadata, bytes
+    their "max_len" metadata; lists of integers gain random items, lists of messages gain
+    `new_item(rng)` (when given); a message without fields becomes `fieldless(message, rng)` (when
+    given, else it stays as it is). The message itself is left as it was.
+    """
+    choices = [f for f in dataclasses.fields(message) if names is None or f.name in names]  # type: ignore[arg-type]
+    if not choices:
+        return fieldless(message, rng) if fieldless is not None else message  # type: ignore[no-any-return]
+    chosen = rng.choice(choices)
+    value = _mutate_value(getattr(message, chosen.name), chosen.metadata, rng, new_item, fieldless)
+    return dataclasses.replace(message, **{chosen.name: value})  # type: ignore[type-var]
+
+
+def splice_fields(first: D, second: D, rng: random.Random) -> D:
+    """Each field from one of two messages of the same type."""
+    changes = {f.name: getattr(second, f.name) for f in dataclasses.fields(second) if rng.randrange(2)}  # type: ignore[arg-type]
+    return dataclasses.replace(first, **changes)  # type: ignore[type-var]
 
 
 @dataclass(frozen=True)

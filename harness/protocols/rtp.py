@@ -5,8 +5,6 @@ marker, payload type, sequence number, timestamp, SSRC; CSRC list), RFC 3550 §5
 extension: 16 profile bits and a length in 32-bit words), RFC 8285 §4.2 (one-byte elements under
 profile 0xBEDE, ID 15 ends processing) and §4.3 (two-byte elements under 0x100 plus 4 application
 bits); zero bytes between elements are padding in both forms. Other profiles stay raw.
-
-The generic helpers `uint`, `mutate_field` and `splice_fields` serve the RTCP codec as well.
 """
 
 from __future__ import annotations
@@ -15,12 +13,21 @@ import dataclasses
 import random
 from dataclasses import dataclass, field
 from struct import pack, unpack_from
-from typing import Any, Optional, Sequence, TypeVar, Union
+from typing import Optional, Sequence, Union
 
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 
-from harness.protocols.mutations import Codec, lie_about_length, mutate_bytes, mutate_int, mutate_items, truncate
+from harness.protocols.mutations import (
+    Codec,
+    check_argument,
+    lie_about_length,
+    mixed,
+    mutate_field,
+    mutate_int,
+    splice_fields,
+    truncate,
+    uint,
+)
 
 RTP_VERSION = 2  # RFC 3550 §5.1
 FIXED_HEADER_LENGTH = 12  # RFC 3550 §5.1
@@ -40,54 +47,6 @@ REGISTERED_PAYLOAD_TYPES = (0, 3, 4, 8, 9, 13, 18, 31, 34, 72, 76, 96, 97, 100, 
 # Sizes of widely used extension values: audio level (RFC 6464) 1, transport-wide sequence 2,
 # abs-send-time and toffset (RFC 5450) 3.
 REGISTERED_VALUE_SIZES = (1, 2, 3)
-
-D = TypeVar("D")
-
-
-def uint(bits: int, default: Any = dataclasses.MISSING, *, signed: bool = False) -> Any:
-    """A dataclass field of `bits` bits, which `mutate_field` keeps within its width."""
-    return field(default=default, metadata={"bits": bits, "signed": signed})
-
-
-def _mutate_number(value: int, metadata: Any, rng: random.Random) -> int:
-    bits = metadata["bits"]
-    if not metadata.get("signed"):
-        return mutate_int(value, bits, rng)
-    half = 1 << (bits - 1)
-    mutated = mutate_int(value % (1 << bits), bits, rng)
-    return mutated - (1 << bits) if mutated >= half else mutated
-
-
-def _mutate_value(value: Any, metadata: Any, rng: random.Random) -> Any:
-    if isinstance(value, bool):
-        return not value
-    if isinstance(value, int):
-        return _mutate_number(value, metadata, rng)
-    if isinstance(value, bytes):
-        return mutate_bytes(value, rng, max_len=metadata.get("max_len", 1024))
-    if isinstance(value, tuple):
-        if value and rng.randrange(2):  # change one item in place
-            position = rng.randrange(len(value))
-            item = _mutate_value(value[position], metadata, rng)
-            return value[:position] + (item,) + value[position + 1 :]
-        return tuple(mutate_items(value, rng))  # duplicate, drop, move or reverse items
-    if dataclasses.is_dataclass(value):
-        return mutate_field(value, rng)
-    return value  # None: the codec's own mutations add optional parts
-
-
-def mutate_field(message: D, rng: random.Random) -> D:
-    """`message` (a frozen dataclass) with one field changed, descending into nested messages and lists."""
-    chosen = rng.choice(dataclasses.fields(message))  # type: ignore[arg-type]
-    value = _mutate_value(getattr(message, chosen.name), chosen.metadata, rng)
-    return dataclasses.replace(message, **{chosen.name: value})  # type: ignore[type-var]
-
-
-def splice_fields(first: D, second: D, rng: random.Random) -> D:
-    """Each field from one of two messages of the same type."""
-    changes = {f.name: getattr(second, f.name) for f in dataclasses.fields(second) if rng.randrange(2)}  # type: ignore[arg-type]
-    return dataclasses.replace(first, **changes)  # type: ignore[type-var]
-
 
 @dataclass(frozen=True)
 class ExtensionElement:
@@ -249,11 +208,6 @@ class RtpPacket:
         )
 
 
-def check_argument(condition: bool, message: str) -> None:
-    if not condition:
-        raise InvalidArgument(message)
-
-
 def _aligned(items: list[ExtensionItem], one_byte: bool, *, align: bool = True) -> tuple[ExtensionItem, ...]:
     """Items as they decode again: adjacent padding merged and, with `align`, padded to a whole word."""
     if align:
@@ -267,11 +221,6 @@ def _aligned(items: list[ExtensionItem], one_byte: bool, *, align: bool = True) 
         else:
             merged.append(item)
     return tuple(merged)
-
-
-def mixed(registry: Sequence[int], anything: st.SearchStrategy[int]) -> st.SearchStrategy[int]:
-    """Registry values of the protocol, or anything."""
-    return st.one_of(st.sampled_from(list(registry)), anything) if registry else anything
 
 
 def _element_values(*, max_size: int, min_size: int) -> st.SearchStrategy[bytes]:

@@ -1,4 +1,6 @@
-"""SCTP packets as WebRTC data channels carry them: a spec-derived codec, strategies, mutations, repair.
+"""SCTP packets as WebRTC data channels carry them: a spec-derived codec and repair.
+
+Strategies, mutations and CODEC: harness.protocols.sctp_fuzzing.
 
 - RFC 9260 §3.1 common header (ports, verification tag, CRC32c checksum), §3.2 chunk format and
   4-byte chunk padding, §3.2.1 parameters (TLV, padded; the last one's padding is not counted),
@@ -18,15 +20,14 @@ fields declare their width in their metadata, which the field-level mutations us
 
 from __future__ import annotations
 
-import random
 import struct
-from dataclasses import dataclass, field, fields, replace
-from typing import Any, Callable, ClassVar, Iterator, Optional, Union
-
-from hypothesis import strategies as st
+from dataclasses import dataclass, replace
+from typing import Callable, ClassVar, Iterator, Optional, Union
 
 from harness.protocols.crc32c import crc32c
-from harness.protocols.mutations import Codec, lie_about_length, mutate_bytes, mutate_int, mutate_items, truncate
+from harness.protocols.mutations import (
+    uint,
+)
 
 COMMON_HEADER_LENGTH = 12  # RFC 9260 §3.1
 CHECKSUM_OFFSET = 8  # RFC 9260 §3.1
@@ -35,8 +36,6 @@ PARAMETER_HEADER_LENGTH = 4  # RFC 9260 §3.2.1
 DATA_FIXED_LENGTH = 12  # RFC 9260 §3.3.1: TSN, stream identifier, stream sequence number, PPID
 INIT_FIXED_LENGTH = 16  # RFC 9260 §3.3.2: tag, a_rwnd, outbound and inbound streams, initial TSN
 SACK_FIXED_LENGTH = 12  # RFC 9260 §3.3.4: cumulative TSN ack, a_rwnd, gap and duplicate counts
-# Mutated byte fields stay this short: past a DTLS record (RFC 9260 §3.2 allows 65531) they only slow fuzzing.
-MAX_MUTATED_BYTES = 1024
 
 # Chunk types: RFC 9260 §3.2, RFC 6525 §3.1, RFC 3758 §3.2.
 DATA, INIT, INIT_ACK, SACK, HEARTBEAT, HEARTBEAT_ACK, ABORT = 0, 1, 2, 3, 4, 5, 6
@@ -70,12 +69,6 @@ DCEP_ACK, DCEP_OPEN = 0x02, 0x03  # RFC 8832 §8.2.1
 DCEP_CHANNEL_TYPES = (0x00, 0x01, 0x02, 0x80, 0x81, 0x82)  # RFC 8832 §8.2.2
 
 
-def bits(width: int, registry: tuple[int, ...] = (), *, pairs: bool = False) -> Any:
-    """A dataclass field of unsigned integers `width` bits wide (or a tuple of them, or of pairs of them),
-    with the registry values of its protocol."""
-    return field(metadata={"bits": width, "registry": registry, "pairs": pairs})
-
-
 def padding(length: int) -> int:
     """Bytes that pad `length` to a multiple of 4 (RFC 9260 §3.2)."""
     return -length % 4
@@ -98,7 +91,7 @@ def _ints(data: bytes, fmt: str) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class RawParameter:
-    parameter_type: int = bits(16, OTHER_PARAMETER_TYPES + ERROR_CAUSES + (HEARTBEAT_INFO,))
+    parameter_type: int = uint(16, registry=OTHER_PARAMETER_TYPES + ERROR_CAUSES + (HEARTBEAT_INFO,))
     value: bytes = b""
 
     def encode_value(self) -> bytes:
@@ -135,7 +128,7 @@ class ForwardTsnSupported:  # RFC 3758 §3.1
 @dataclass(frozen=True)
 class SupportedExtensions:  # RFC 5061 §4.2.7: one byte per chunk type
     parameter_type: ClassVar[int] = SUPPORTED_EXTENSIONS
-    chunk_types: tuple[int, ...] = bits(8, CHUNK_TYPES)
+    chunk_types: tuple[int, ...] = uint(8, registry=CHUNK_TYPES)
 
     def encode_value(self) -> bytes:
         return bytes(self.chunk_types)
@@ -148,10 +141,10 @@ class SupportedExtensions:  # RFC 5061 §4.2.7: one byte per chunk type
 @dataclass(frozen=True)
 class OutgoingResetRequest:  # RFC 6525 §4.1
     parameter_type: ClassVar[int] = OUTGOING_RESET_REQUEST
-    request_sequence: int = bits(32)
-    response_sequence: int = bits(32)
-    last_tsn: int = bits(32)
-    streams: tuple[int, ...] = bits(16)
+    request_sequence: int = uint(32)
+    response_sequence: int = uint(32)
+    last_tsn: int = uint(32)
+    streams: tuple[int, ...] = uint(16)
 
     def encode_value(self) -> bytes:
         return struct.pack(f"!LLL{len(self.streams)}H", self.request_sequence, self.response_sequence,
@@ -168,8 +161,8 @@ class OutgoingResetRequest:  # RFC 6525 §4.1
 @dataclass(frozen=True)
 class IncomingResetRequest:  # RFC 6525 §4.2
     parameter_type: ClassVar[int] = INCOMING_RESET_REQUEST
-    request_sequence: int = bits(32)
-    streams: tuple[int, ...] = bits(16)
+    request_sequence: int = uint(32)
+    streams: tuple[int, ...] = uint(16)
 
     def encode_value(self) -> bytes:
         return struct.pack(f"!L{len(self.streams)}H", self.request_sequence, *self.streams)
@@ -184,9 +177,9 @@ class IncomingResetRequest:  # RFC 6525 §4.2
 @dataclass(frozen=True)
 class ReconfigResponse:  # RFC 6525 §4.4; next_tsns is () or (sender's next TSN, receiver's next TSN)
     parameter_type: ClassVar[int] = RECONFIG_RESPONSE
-    response_sequence: int = bits(32)
-    result: int = bits(32, RECONFIG_RESULTS)
-    next_tsns: tuple[int, ...] = bits(32)
+    response_sequence: int = uint(32)
+    result: int = uint(32, registry=RECONFIG_RESULTS)
+    next_tsns: tuple[int, ...] = uint(32)
 
     def encode_value(self) -> bytes:
         return struct.pack(f"!LL{len(self.next_tsns)}L", self.response_sequence, self.result, *self.next_tsns)
@@ -201,9 +194,9 @@ class ReconfigResponse:  # RFC 6525 §4.4; next_tsns is () or (sender's next TSN
 
 @dataclass(frozen=True)
 class AddStreams:  # RFC 6525 §4.5 (outgoing) and §4.6 (incoming): the reserved field is ignored
-    parameter_type: int = bits(16, (ADD_OUTGOING_STREAMS, ADD_INCOMING_STREAMS))
-    request_sequence: int = bits(32)
-    new_streams: int = bits(16)
+    parameter_type: int = uint(16, registry=(ADD_OUTGOING_STREAMS, ADD_INCOMING_STREAMS))
+    request_sequence: int = uint(32)
+    new_streams: int = uint(16)
 
     def encode_value(self) -> bytes:
         return struct.pack("!LHH", self.request_sequence, self.new_streams, 0)
@@ -271,11 +264,12 @@ def _walk(data: bytes, pos: int, what: str) -> Iterator[tuple[int, bytes]]:
 @dataclass(frozen=True)
 class DataChunk:  # RFC 9260 §3.3.1
     chunk_type: ClassVar[int] = DATA
-    flags: int = bits(8, (FLAG_BEGIN | FLAG_END, FLAG_BEGIN, FLAG_END, 0, FLAG_UNORDERED | FLAG_BEGIN | FLAG_END))
-    tsn: int = bits(32)
-    stream_id: int = bits(16)
-    stream_sequence: int = bits(16)
-    protocol: int = bits(32, PPIDS)
+    flags: int = uint(8, registry=(FLAG_BEGIN | FLAG_END, FLAG_BEGIN, FLAG_END, 0,
+                                   FLAG_UNORDERED | FLAG_BEGIN | FLAG_END))
+    tsn: int = uint(32)
+    stream_id: int = uint(16)
+    stream_sequence: int = uint(16)
+    protocol: int = uint(32, registry=PPIDS)
     user_data: bytes = b""
 
     def encode_value(self) -> bytes:
@@ -291,13 +285,13 @@ class DataChunk:  # RFC 9260 §3.3.1
 
 @dataclass(frozen=True)
 class InitChunk:  # RFC 9260 §3.3.2 (INIT) and §3.3.3 (INIT ACK)
-    chunk_type: int = bits(8, (INIT, INIT_ACK))
-    flags: int = bits(8)
-    initiate_tag: int = bits(32)
-    advertised_rwnd: int = bits(32)
-    outbound_streams: int = bits(16)
-    inbound_streams: int = bits(16)
-    initial_tsn: int = bits(32)
+    chunk_type: int = uint(8, registry=(INIT, INIT_ACK))
+    flags: int = uint(8)
+    initiate_tag: int = uint(32)
+    advertised_rwnd: int = uint(32)
+    outbound_streams: int = uint(16)
+    inbound_streams: int = uint(16)
+    initial_tsn: int = uint(32)
     parameters: tuple[Parameter, ...] = ()
 
     def encode_value(self) -> bytes:
@@ -320,11 +314,11 @@ class InitChunk:  # RFC 9260 §3.3.2 (INIT) and §3.3.3 (INIT ACK)
 @dataclass(frozen=True)
 class SackChunk:  # RFC 9260 §3.3.4: gap blocks are (start, end) offsets from the cumulative TSN
     chunk_type: ClassVar[int] = SACK
-    flags: int = bits(8)
-    cumulative_tsn: int = bits(32)
-    advertised_rwnd: int = bits(32)
-    gaps: tuple[tuple[int, int], ...] = bits(16, pairs=True)
-    duplicates: tuple[int, ...] = bits(32)
+    flags: int = uint(8)
+    cumulative_tsn: int = uint(32)
+    advertised_rwnd: int = uint(32)
+    gaps: tuple[tuple[int, int], ...] = uint(16, pairs=True)
+    duplicates: tuple[int, ...] = uint(32)
 
     def encode_value(self) -> bytes:
         header = struct.pack("!LLHH", self.cumulative_tsn, self.advertised_rwnd, len(self.gaps) & 0xFFFF,
@@ -346,8 +340,8 @@ class SackChunk:  # RFC 9260 §3.3.4: gap blocks are (start, end) offsets from t
 
 @dataclass(frozen=True)
 class ParametersChunk:  # HEARTBEAT (ACK) §3.3.5-6, ABORT §3.3.7, ERROR §3.3.10, RE-CONFIG RFC 6525 §3.1
-    chunk_type: int = bits(8, (HEARTBEAT, HEARTBEAT_ACK, ABORT, ERROR, RECONFIG))
-    flags: int = bits(8, (0, FLAG_T))
+    chunk_type: int = uint(8, registry=(HEARTBEAT, HEARTBEAT_ACK, ABORT, ERROR, RECONFIG))
+    flags: int = uint(8, registry=(0, FLAG_T))
     parameters: tuple[Parameter, ...] = ()
 
     def encode_value(self) -> bytes:
@@ -363,8 +357,8 @@ class ParametersChunk:  # HEARTBEAT (ACK) §3.3.5-6, ABORT §3.3.7, ERROR §3.3.
 @dataclass(frozen=True)
 class ShutdownChunk:  # RFC 9260 §3.3.8
     chunk_type: ClassVar[int] = SHUTDOWN
-    flags: int = bits(8)
-    cumulative_tsn: int = bits(32)
+    flags: int = uint(8)
+    cumulative_tsn: int = uint(32)
 
     def encode_value(self) -> bytes:
         return struct.pack("!L", self.cumulative_tsn)
@@ -379,9 +373,9 @@ class ShutdownChunk:  # RFC 9260 §3.3.8
 @dataclass(frozen=True)
 class ForwardTsnChunk:  # RFC 3758 §3.2: new cumulative TSN, then (stream, stream sequence) pairs
     chunk_type: ClassVar[int] = FORWARD_TSN
-    flags: int = bits(8)
-    cumulative_tsn: int = bits(32)
-    streams: tuple[tuple[int, int], ...] = bits(16, pairs=True)
+    flags: int = uint(8)
+    cumulative_tsn: int = uint(32)
+    streams: tuple[tuple[int, int], ...] = uint(16, pairs=True)
 
     def encode_value(self) -> bytes:
         return struct.pack("!L", self.cumulative_tsn) + b"".join(struct.pack("!HH", *s) for s in self.streams)
@@ -395,8 +389,8 @@ class ForwardTsnChunk:  # RFC 3758 §3.2: new cumulative TSN, then (stream, stre
 
 @dataclass(frozen=True)
 class RawChunk:  # COOKIE ECHO (the cookie), COOKIE ACK, SHUTDOWN ACK, SHUTDOWN COMPLETE, unknown types
-    chunk_type: int = bits(8, (COOKIE_ECHO, COOKIE_ACK, SHUTDOWN_ACK, SHUTDOWN_COMPLETE) + OTHER_CHUNK_TYPES)
-    flags: int = bits(8, (0, FLAG_T))
+    chunk_type: int = uint(8, registry=(COOKIE_ECHO, COOKIE_ACK, SHUTDOWN_ACK, SHUTDOWN_COMPLETE) + OTHER_CHUNK_TYPES)
+    flags: int = uint(8, registry=(0, FLAG_T))
     value: bytes = b""
 
     def encode_value(self) -> bytes:
@@ -432,10 +426,10 @@ def decode_chunk(kind: int, flags: int, value: bytes) -> Chunk:
 
 @dataclass(frozen=True)
 class SctpPacket:
-    source_port: int = bits(16, (5000,))
-    destination_port: int = bits(16, (5000,))
-    verification_tag: int = bits(32, (0,))
-    checksum: int = bits(32)
+    source_port: int = uint(16, registry=(5000,))
+    destination_port: int = uint(16, registry=(5000,))
+    verification_tag: int = uint(32, registry=(0,))
+    checksum: int = uint(32)
     chunks: tuple[Chunk, ...] = ()
 
     def __bytes__(self) -> bytes:
@@ -493,210 +487,3 @@ def repair(data: bytes, *, local_tag: int) -> bytes:
     A packet with an INIT carries tag 0, any other the receiver's own tag (RFC 9260 §8.5, §8.5.1 A).
     """
     return seal(data, verification_tag=0 if INIT in chunk_types(data) else local_tag)
-
-
-# -- hypothesis strategies --
-
-_u16, _u32 = st.integers(0, 0xFFFF), st.integers(0, 0xFFFFFFFF)
-
-
-def _near(base: Optional[int], spread: int = 8) -> st.SearchStrategy[int]:
-    """TSNs at or just after `base` (where the receiver's state makes them matter), mixed with any."""
-    if base is None:
-        return _u32
-    return st.one_of(st.integers(0, spread).map(lambda n: (base + n) & 0xFFFFFFFF), _u32)
-
-
-def dcep_messages() -> st.SearchStrategy[bytes]:
-    """DATA_CHANNEL_OPEN (RFC 8832 §5.1) and DATA_CHANNEL_ACK (§5.2) messages."""
-    opens = st.builds(
-        lambda kind, priority, reliability, label, protocol: struct.pack(
-            "!BBHLHH", DCEP_OPEN, kind, priority, reliability, len(label), len(protocol)) + label + protocol,
-        st.sampled_from(DCEP_CHANNEL_TYPES) | st.integers(0, 0xFF), _u16, _u32,
-        st.text(max_size=8).map(str.encode) | st.binary(max_size=8), st.text(max_size=8).map(str.encode))
-    return st.one_of(opens, st.just(bytes([DCEP_ACK])))
-
-
-def data_chunks(*, tsn: Optional[int] = None, max_user_data: int = 64) -> st.SearchStrategy[DataChunk]:
-    """DATA chunks (TSNs near `tsn` when given) carrying DCEP, text or binary user data."""
-    if max_user_data < 1:
-        raise ValueError("max_user_data must be at least 1")
-    payloads = st.one_of(st.tuples(st.just(PPID_DCEP), dcep_messages()),
-                         st.tuples(st.sampled_from(PPIDS) | _u32, st.binary(min_size=1, max_size=max_user_data)))
-    flags = st.sampled_from((FLAG_BEGIN | FLAG_END, FLAG_BEGIN, FLAG_END, 0)) | st.integers(0, 0xFF)
-    streams = st.integers(0, 3) | _u16
-    return st.builds(lambda f, t, s, q, p: DataChunk(f, t, s, q, p[0], p[1][:max_user_data] or b"\x00"),
-                     flags, _near(tsn), streams, st.integers(0, 3) | _u16, payloads)
-
-
-def _parameters(decoders: Decoders) -> st.SearchStrategy[Parameter]:
-    raw_types = (st.sampled_from(OTHER_PARAMETER_TYPES + ERROR_CAUSES) | _u16).filter(lambda t: t not in decoders)
-    raw = st.builds(RawParameter, raw_types, st.binary(max_size=12))
-    if decoders is INIT_PARAMETERS:
-        known: st.SearchStrategy[Parameter] = st.one_of(
-            st.builds(StateCookie, st.binary(max_size=32)), st.just(ForwardTsnSupported()),
-            st.builds(SupportedExtensions, st.lists(st.sampled_from(CHUNK_TYPES) | st.integers(0, 0xFF),
-                                                    max_size=4).map(tuple)))
-    elif decoders is RECONFIG_PARAMETERS:
-        streams = st.lists(st.integers(0, 3) | _u16, max_size=4).map(tuple)
-        known = st.one_of(
-            st.builds(OutgoingResetRequest, _u32, _u32, _u32, streams),
-            st.builds(IncomingResetRequest, _u32, streams),
-            st.builds(ReconfigResponse, _u32, st.sampled_from(RECONFIG_RESULTS) | _u32,
-                      st.sampled_from([()]) | st.tuples(_u32, _u32)),
-            st.builds(AddStreams, st.sampled_from((ADD_OUTGOING_STREAMS, ADD_INCOMING_STREAMS)), _u32, _u16))
-    else:
-        return raw
-    return st.one_of(known, raw)
-
-
-def init_chunks() -> st.SearchStrategy[InitChunk]:
-    """INIT and INIT ACK chunks with cookie, Forward-TSN-Supported, Supported Extensions and raw parameters."""
-    return st.builds(InitChunk, st.sampled_from((INIT, INIT_ACK)), st.just(0) | st.integers(0, 0xFF), _u32, _u32,
-                     _u16, _u16, _u32, st.lists(_parameters(INIT_PARAMETERS), max_size=4).map(tuple))
-
-
-def sctp_chunks(*, tsn: Optional[int] = None, acked_tsn: Optional[int] = None,
-                max_user_data: int = 64) -> st.SearchStrategy[Chunk]:
-    """Every chunk type aiortc handles and some it does not; TSNs near `tsn` (DATA, FORWARD TSN) and
-    `acked_tsn` (SACK, SHUTDOWN) when given."""
-    small = st.integers(0, 8) | _u16
-    gaps = st.lists(st.tuples(small, small), max_size=4).map(tuple)
-    pairs = st.lists(st.tuples(st.integers(0, 3) | _u16, small), max_size=4).map(tuple)
-    return st.one_of(
-        data_chunks(tsn=tsn, max_user_data=max_user_data),
-        init_chunks(),
-        st.builds(SackChunk, st.just(0), _near(acked_tsn), _u32, gaps, st.lists(_u32, max_size=3).map(tuple)),
-        st.builds(ForwardTsnChunk, st.just(0), _near(tsn), pairs),
-        st.builds(ShutdownChunk, st.just(0), _near(acked_tsn)),
-        st.builds(ParametersChunk, st.just(RECONFIG), st.just(0),
-                  st.lists(_parameters(RECONFIG_PARAMETERS), min_size=1, max_size=2).map(tuple)),
-        st.builds(ParametersChunk, st.sampled_from((HEARTBEAT, HEARTBEAT_ACK, ABORT, ERROR)),
-                  st.sampled_from((0, FLAG_T)), st.lists(_parameters({}), max_size=3).map(tuple)),
-        st.builds(RawChunk, st.sampled_from((COOKIE_ECHO, COOKIE_ACK, SHUTDOWN_ACK, SHUTDOWN_COMPLETE)
-                                            + OTHER_CHUNK_TYPES) | st.integers(0, 0xFF).filter(_is_raw),
-                  st.just(0) | st.integers(0, 0xFF), st.binary(max_size=24)))
-
-
-def _is_raw(chunk_type: int) -> bool:
-    return chunk_type not in CHUNK_DECODERS
-
-
-def sctp_packets(*, verification_tag: Optional[int] = None, tsn: Optional[int] = None,
-                 acked_tsn: Optional[int] = None, max_chunks: int = 4) -> st.SearchStrategy[SctpPacket]:
-    """Packets with a correct CRC32c; the tag is `verification_tag` when given (a receiver's repair sets it)."""
-    if max_chunks < 1:
-        raise ValueError("max_chunks must be at least 1")
-    if verification_tag is not None and not 0 <= verification_tag <= 0xFFFFFFFF:
-        raise ValueError("verification_tag must be a 32-bit unsigned integer")
-    tags = _u32 if verification_tag is None else st.just(verification_tag)
-    ports = st.just(5000) | _u16
-    chunks = st.lists(sctp_chunks(tsn=tsn, acked_tsn=acked_tsn), min_size=1, max_size=max_chunks).map(tuple)
-    return st.builds(lambda sp, dp, tag, cs: SctpPacket(sp, dp, tag, 0, cs).sealed(), ports, ports, tags, chunks)
-
-
-# -- field-level mutations --
-
-
-def _random_item(template: Any, width: int, rng: random.Random) -> Any:
-    """A new list item shaped like `template`: an integer, an integer pair, or a parameter."""
-    if isinstance(template, tuple):
-        return tuple(rng.getrandbits(width) for _ in template)
-    if isinstance(template, int):
-        return rng.getrandbits(width)
-    return RawParameter(rng.choice(OTHER_PARAMETER_TYPES + ERROR_CAUSES), rng.randbytes(rng.randrange(9)))
-
-
-def _mutate_item(item: Any, width: int, rng: random.Random) -> Any:
-    if isinstance(item, int):
-        return mutate_int(item, width, rng)
-    if isinstance(item, tuple):
-        position = rng.randrange(len(item))
-        return item[:position] + (mutate_int(item[position], width, rng),) + item[position + 1 :]
-    return _mutate_fields(item, rng)
-
-
-def _mutate_fields(message: Any, rng: random.Random) -> Any:
-    """One field of a chunk or parameter: a value at a boundary or from the registry, bytes changed, an item of
-    a list duplicated, dropped, moved, added or changed. A message without fields becomes a raw one."""
-    choices = fields(message)
-    if not choices:
-        return RawParameter(message.parameter_type, rng.randbytes(rng.randrange(1, 9)))
-    chosen = rng.choice(choices)
-    value, width = getattr(message, chosen.name), chosen.metadata.get("bits", 16)
-    registry = chosen.metadata.get("registry", ())
-    if isinstance(value, bytes):
-        new: Any = mutate_bytes(value, rng, max_len=MAX_MUTATED_BYTES)
-    elif isinstance(value, int):
-        new = rng.choice(registry) if registry and rng.randrange(3) == 0 else mutate_int(value, width, rng)
-    elif value and rng.randrange(2):
-        position = rng.randrange(len(value))
-        new = value[:position] + (_mutate_item(value[position], width, rng),) + value[position + 1 :]
-    else:
-        # Lists of parameters carry no width: their new items are raw parameters.
-        template = value[0] if value else (0, 0) if chosen.metadata.get("pairs") else 0 if chosen.metadata else None
-        new = tuple(mutate_items(value, rng, new_item=lambda: _random_item(template, width, rng)))
-    return replace(message, **{chosen.name: new})
-
-
-def _retyped(chunk: Chunk, rng: random.Random) -> RawChunk:
-    """The chunk's value under another type: type confusion, or an unknown type (RFC 9260 §3.2 action bits)."""
-    kind = rng.choice(CHUNK_TYPES + OTHER_CHUNK_TYPES) if rng.randrange(2) else rng.getrandbits(8)
-    return RawChunk(kind, chunk.flags, chunk.encode_value())
-
-
-def _length_fields(packet: SctpPacket) -> list[int]:
-    """Offsets of the 16-bit lengths and counts in the encoded packet: chunk lengths, the parameter lengths of
-    INIT/ABORT/ERROR/HEARTBEAT/RE-CONFIG chunks, and the SACK gap and duplicate counts."""
-    offsets, pos = [], COMMON_HEADER_LENGTH
-    for chunk in packet.chunks:
-        offsets.append(pos + 2)
-        if isinstance(chunk, SackChunk):
-            offsets += [pos + 4 + 8, pos + 4 + 10]
-        if isinstance(chunk, (InitChunk, ParametersChunk)):
-            parameter = pos + 4 + (INIT_FIXED_LENGTH if isinstance(chunk, InitChunk) else 0)
-            for p in chunk.parameters:
-                offsets.append(parameter + 2)
-                length = PARAMETER_HEADER_LENGTH + len(p.encode_value())
-                parameter += length + padding(length)
-        pos += len(encode_chunk(chunk))
-    return offsets
-
-
-def mutate(packet: SctpPacket, rng: random.Random) -> bytes:
-    """The packet with one field-level mutation, sealed with a correct CRC32c (the tag is left as mutated)."""
-    choice = rng.randrange(7)
-    chunks = packet.chunks
-    if choice == 0 or not chunks:
-        templates: list[Chunk] = [DataChunk(FLAG_BEGIN | FLAG_END, 0, 0, 0, PPID_BINARY, b"\x00"),
-                                  SackChunk(0, 0, 0, (), ()), ForwardTsnChunk(0, 0, ()),
-                                  ParametersChunk(RECONFIG, 0, ()), RawChunk(COOKIE_ACK, 0, b"")]
-        packet = replace(packet, chunks=tuple(mutate_items(chunks, rng, new_item=lambda: rng.choice(templates))))
-    elif choice in (1, 2, 3):
-        position = rng.randrange(len(chunks))
-        changed = _retyped(chunks[position], rng) if choice == 3 else _mutate_fields(chunks[position], rng)
-        packet = replace(packet, chunks=chunks[:position] + (changed,) + chunks[position + 1 :])
-    elif choice == 4:
-        data = bytes(packet)
-        return seal(lie_about_length(data, rng.choice(_length_fields(packet)), 2, rng))
-    elif choice == 5:
-        return seal(truncate(bytes(packet), rng))
-    else:
-        packet = _mutate_header(packet, rng)
-    return bytes(packet.sealed())
-
-
-def _mutate_header(packet: SctpPacket, rng: random.Random) -> SctpPacket:
-    name, width = rng.choice((("source_port", 16), ("destination_port", 16), ("verification_tag", 32)))
-    changes: dict[str, Any] = {name: mutate_int(getattr(packet, name), width, rng)}
-    return replace(packet, **changes)
-
-
-def splice(first: SctpPacket, second: SctpPacket, rng: random.Random) -> bytes:
-    """The first packet's header and leading chunks, then the second's trailing chunks."""
-    head = first.chunks[: rng.randint(0, len(first.chunks))]
-    tail = second.chunks[rng.randint(0, len(second.chunks)) :]
-    return bytes(replace(first, chunks=head + tail).sealed())
-
-
-CODEC = Codec(parse=SctpPacket.parse, mutate=mutate, splice=splice)

@@ -5,12 +5,15 @@ as its own bug kind with a frame inside the component.
 """
 
 import ctypes
+import hashlib
 import os
+import time
 
 FAULTS = {
     b"V": "rejects",  # the documented refusal
     b"K": "exception",
     b"H": "hang",
+    b"L": "hang in a loop that calls a helper",
     b"A": "abort",
     b"N": "null read",
     b"M": "memory",
@@ -19,6 +22,20 @@ FAULTS = {
     b"S": "sys.exit",
     b"O": "oracle",
 }
+
+
+# A hang in C costs the whole backstop; keyed by a digest, so that a fuzzer never finds it.
+HANG_IN_C_SHA1 = hashlib.sha1(b"hang in C").digest()
+
+
+def step(position: int) -> int:
+    return position  # never advances: the caller loops for ever
+
+
+def spin() -> None:
+    position = 0
+    while True:
+        position = step(position)
 
 
 def recurse(depth: int) -> int:
@@ -34,6 +51,10 @@ def parse(data: bytes) -> bytes:
     if head == b"H":
         while True:
             pass
+    if head == b"L":
+        spin()
+    if hashlib.sha1(data).digest() == HANG_IN_C_SHA1:
+        time.sleep(3600)  # one C call: the watchdog cannot interrupt it
     if head == b"A":
         os.abort()
     if head == b"N":

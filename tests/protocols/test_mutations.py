@@ -1,19 +1,27 @@
 """The shared field-level mutations, on a toy type-length-value codec."""
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from harness.protocols.mutations import (
     Codec,
     boundary_values,
+    check_argument,
     lie_about_length,
+    mixed,
     mutate_bytes,
+    mutate_field,
     mutate_int,
     mutate_items,
+    mutate_number,
+    splice_fields,
     truncate,
+    uint,
 )
 
 
@@ -132,3 +140,90 @@ def test_stacked_mutations_stop_once_a_length_lies():
         assert data[0] == 5 and data[2:] == b"xyz"
 
     lies_at_most_once()
+
+
+def test_check_argument_refuses_like_hypothesis():
+    check_argument(True, "fine")
+    with pytest.raises(InvalidArgument, match="max_size must"):
+        check_argument(False, "max_size must be positive")
+
+
+def test_mixed_draws_registry_values_and_anything():
+    seen: set[int] = set()
+
+    @settings(max_examples=200, database=None, derandomize=True)
+    @given(mixed((7, 9), st.integers(100, 200)))
+    def collect(value):
+        seen.add(value)
+
+    collect()
+    assert {7, 9} <= seen and any(100 <= v <= 200 for v in seen)
+    anything = st.integers(3, 3)
+    assert mixed((), anything) is anything
+
+
+@dataclass(frozen=True)
+class Inner:
+    code: int = uint(4, 0)
+
+
+@dataclass(frozen=True)
+class Outer:
+    flag: bool = False
+    signed: int = uint(8, 0, signed=True)
+    registered: int = uint(16, 5, registry=(1000,))
+    blob: bytes = field(default=b"abc", metadata={"max_len": 4})
+    pairs: tuple[tuple[int, int], ...] = uint(8, (), pairs=True)
+    inners: tuple[Inner, ...] = ()
+    inner: Inner = Inner()
+
+
+@dataclass(frozen=True)
+class Empty:
+    pass
+
+
+def test_mutate_number_keeps_width_sign_and_uses_the_registry():
+    rng = random.Random(7)
+    signed = {mutate_number(0, Outer.__dataclass_fields__["signed"].metadata, rng) for _ in range(300)}
+    assert all(-128 <= v <= 127 for v in signed) and min(signed) < 0
+    registered = {mutate_number(5, Outer.__dataclass_fields__["registered"].metadata, rng) for _ in range(300)}
+    assert 1000 in registered and all(0 <= v <= 0xFFFF for v in registered)
+
+
+def test_mutate_field_changes_one_field_within_its_declaration():
+    rng = random.Random(8)
+    original = Outer(inners=(Inner(1),))
+    for _ in range(500):
+        mutated = mutate_field(original, rng, new_item=lambda r: Inner(r.randrange(16)))
+        changed = [name for name in Outer.__dataclass_fields__ if getattr(mutated, name) != getattr(original, name)]
+        assert len(changed) <= 1
+        assert len(mutated.blob) <= 4
+        assert all(len(pair) == 2 and all(0 <= v <= 0xFF for v in pair) for pair in mutated.pairs)
+        assert 0 <= mutated.inner.code <= 15 and all(isinstance(i, Inner) for i in mutated.inners)
+
+
+def test_mutate_field_adds_items_and_replaces_fieldless_messages():
+    rng = random.Random(9)
+    grown = [mutate_field(Outer(), rng, new_item=lambda r: Inner(3)) for _ in range(300)]
+    assert any(g.pairs for g in grown), "a list of pairs gains random pairs"
+    assert any(Inner(3) in g.inners for g in grown), "a list of messages gains new_item()"
+    assert mutate_field(Empty(), rng) == Empty()
+    assert mutate_field(Empty(), rng, fieldless=lambda message, r: Inner(2)) == Inner(2)
+
+
+def test_splice_fields_takes_each_field_from_either_message():
+    rng = random.Random(10)
+    first, second = Outer(signed=1, blob=b"a"), Outer(signed=2, blob=b"b")
+    spliced = {(s.signed, s.blob) for s in (splice_fields(first, second, rng) for _ in range(50))}
+    assert spliced == {(1, b"a"), (1, b"b"), (2, b"a"), (2, b"b")}
+
+
+def test_mutate_field_keeps_to_the_named_fields():
+    rng = random.Random(11)
+    original = Outer()
+    touched = set()
+    for _ in range(200):
+        mutated = mutate_field(original, rng, names=("signed", "blob"))
+        touched |= {name for name in Outer.__dataclass_fields__ if getattr(mutated, name) != getattr(original, name)}
+    assert touched == {"signed", "blob"}

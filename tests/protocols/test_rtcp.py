@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from harness.protocols.rtcp import (
-    CODEC,
     RTPFB,
     ApplicationDefined,
     CompoundPacket,
@@ -32,12 +31,8 @@ from harness.protocols.rtcp import (
     SenderReport,
     SourceDescription,
     TransportFeedback,
-    mutate,
-    report_blocks,
-    rtcp_compound_packets,
-    rtcp_packets,
-    splice,
 )
+from harness.protocols.rtcp_fuzzing import CODEC, mutate, report_blocks, rtcp_compound_packets, rtcp_packets, splice
 from harness.target import ROOT, OracleViolation, load_target
 
 VECTORS = json.loads((ROOT.parent / "shared/vectors/srtp_rfc7714.json").read_text())["vectors"]

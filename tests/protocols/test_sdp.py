@@ -6,11 +6,11 @@ import pytest
 from aiortc import sdp as aiortc_sdp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
-from harness.protocols.sdp import (
-    CODEC,
+from harness.protocols.sdp import Bandwidth, Media, Origin, SessionDescription, Timing, repair_fmtp_references
+from harness.protocols.sdp_attributes import (
     Attribute,
-    Bandwidth,
     Candidate,
     Connection,
     Fingerprint,
@@ -18,18 +18,11 @@ from harness.protocols.sdp import (
     IceOptions,
     IcePwd,
     IceUfrag,
-    Media,
-    Origin,
     RawLine,
     Rtpmap,
-    SessionDescription,
-    Timing,
-    mutate,
     parse_attribute,
-    repair_fmtp_references,
-    session_descriptions,
-    splice,
 )
+from harness.protocols.sdp_fuzzing import CODEC, mutate, session_descriptions, splice
 from harness.target import ROOT, OracleViolation, load_target
 
 SLOW_STRATEGY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -171,7 +164,7 @@ def test_generated_descriptions_round_trip_and_aiortc_reads_them_alike(descripti
 
 @pytest.mark.parametrize("arguments", [{"kinds": ()}, {"kinds": ("text",)}, {"offer": "yes"}])
 def test_strategy_arguments_are_checked(arguments):
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidArgument):
         session_descriptions(**arguments)
 
 

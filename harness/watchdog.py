@@ -1,0 +1,91 @@
+"""Ends an input that runs too long from inside the process, naming the loop that never ends.
+
+A hang seen from outside (faulthandler's timer) is one stack dump taken wherever the loop
+happened to be: `decode_params` one time, the `padl` it calls the next, so one bug got two
+signatures. The watchdog thread instead samples the main thread's stack a few times once the
+input is over time, and raises InputTimeout in it; the signature is the deepest frame that every
+sample shares, which is the loop itself. Raising in-process also lets the fuzzer pass over a
+known hang and go on, as it does with a known exception.
+
+Code that never returns to the interpreter (a loop in C) cannot be interrupted this way; the
+worker's faulthandler timer stays behind it as the backstop.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+import threading
+import time
+from types import FrameType
+from typing import Optional
+
+Frames = list[tuple[str, int, str]]  # (file, line, function), outermost first
+
+SAMPLES = 20
+SAMPLE_INTERVAL = 0.001  # seconds; many samples, because a thread is only seen where it hands over the GIL
+
+
+class InputTimeout(BaseException):
+    """Raised in the main thread when an input overruns. A BaseException, so that the component's
+    `except Exception` does not swallow it; raised by class (PyThreadState_SetAsyncExc), so the
+    samples wait in `last_samples` rather than on the instance."""
+
+
+_last_samples: list[Frames] = []
+
+
+def last_samples() -> list[Frames]:
+    return list(_last_samples)
+
+
+def looping_frames(samples: list[Frames]) -> Frames:
+    """The stack every sample shares, outermost first: it ends at the frame that loops."""
+    shared: Frames = []
+    for frames in zip(*samples):
+        if any((f[0], f[2]) != (frames[0][0], frames[0][2]) for f in frames):
+            break
+        shared.append(frames[-1])  # with the line of the last sample
+    return shared or (samples[-1] if samples else [])
+
+
+def stack_of(frame: Optional[FrameType]) -> Frames:
+    frames: Frames = []
+    while frame is not None:
+        frames.append((frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name))
+        frame = frame.f_back
+    return list(reversed(frames))
+
+
+class Watchdog:
+    """One thread per process; `start_input` and `end_input` bracket each input (no system call)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._main = threading.main_thread().ident or 0
+        self._serial = 0
+        self._started: Optional[float] = None
+        threading.Thread(target=self._run, name="harness-watchdog", daemon=True).start()
+
+    def start_input(self) -> None:
+        self._serial += 1
+        self._started = time.monotonic()
+
+    def end_input(self) -> None:
+        self._started = None
+
+    def _run(self) -> None:
+        tick = min(0.25, self.timeout / 4)
+        while True:
+            time.sleep(tick)
+            started, serial = self._started, self._serial
+            if started is None or time.monotonic() - started < self.timeout:
+                continue
+            samples = []
+            for _ in range(SAMPLES):
+                samples.append(stack_of(sys._current_frames().get(self._main)))
+                time.sleep(SAMPLE_INTERVAL)
+            if self._serial == serial and self._started is not None:
+                _last_samples[:] = samples
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._main), ctypes.py_object(InputTimeout))
+                time.sleep(self.timeout)  # one interruption per overrun: let the input unwind
