@@ -28,45 +28,11 @@ from harness.verdict import classify_call  # noqa: E402
 TARGET = "sdp_structured"
 SOURCE = ROOT / "corpora" / "sdp_parse"
 
-# RFC 8866 §5, the example session description.
-RFC8866_EXAMPLE = [
-    "v=0",
-    "o=jdoe 3724394400 3724394405 IN IP4 198.51.100.1",
-    "s=Call to John Smith",
-    "i=SDP Offer #1",
-    "u=http://www.jdoe.example.com/home.html",
-    "e=Jane Doe <jane@jdoe.example.com>",
-    "p=+1 617 555-6011",
-    "c=IN IP4 198.51.100.1",
-    "t=0 0",
-    "m=audio 49170 RTP/AVP 0",
-    "m=audio 49180 RTP/AVP 0",
-    "m=video 51372 RTP/AVP 99",
-    "c=IN IP6 2001:db8::2",
-    "a=rtpmap:99 h263-1998/90000",
-]
-# RFC 8839 §4.2.6, the example with ICE attributes (its last line is folded in the RFC).
-RFC8839_EXAMPLE = [
-    "v=0",
-    "o=jdoe 2890844526 2890842807 IN IP4 203.0.113.141",
-    "s=",
-    "c=IN IP4 192.0.2.3",
-    "t=0 0",
-    "a=ice-options:ice2",
-    "a=ice-pacing:50",
-    "a=ice-pwd:asd88fgpdd777uzjYhagZg",
-    "a=ice-ufrag:8hhY",
-    "m=audio 45664 RTP/AVP 0",
-    "b=RS:0",
-    "b=RR:0",
-    "a=rtpmap:0 PCMU/8000",
-    "a=candidate:1 1 UDP 2130706431 203.0.113.141 8998 typ host",
-    "a=candidate:2 1 UDP 1694498815 192.0.2.3 45664 typ srflx raddr 203.0.113.141 rport 8998",
-]
+RFC_EXAMPLES = sorted((ROOT / "vectors").glob("sdp_*.sdp"))
 
 
 def rfc_examples() -> list[bytes]:
-    return ["".join(line + "\r\n" for line in example).encode() for example in (RFC8866_EXAMPLE, RFC8839_EXAMPLE)]
+    return [path.read_bytes() for path in RFC_EXAMPLES]
 
 
 def main() -> None:

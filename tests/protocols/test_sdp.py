@@ -33,42 +33,9 @@ def crlf(*lines: str) -> bytes:
     return "".join(line + "\r\n" for line in lines).encode()
 
 
-# RFC 8866 §5, the example session description.
-RFC8866_EXAMPLE = crlf(
-    "v=0",
-    "o=jdoe 3724394400 3724394405 IN IP4 198.51.100.1",
-    "s=Call to John Smith",
-    "i=SDP Offer #1",
-    "u=http://www.jdoe.example.com/home.html",
-    "e=Jane Doe <jane@jdoe.example.com>",
-    "p=+1 617 555-6011",
-    "c=IN IP4 198.51.100.1",
-    "t=0 0",
-    "m=audio 49170 RTP/AVP 0",
-    "m=audio 49180 RTP/AVP 0",
-    "m=video 51372 RTP/AVP 99",
-    "c=IN IP6 2001:db8::2",
-    "a=rtpmap:99 h263-1998/90000",
-)
-
-# RFC 8839 §4.2.6, the example with ICE attributes (the RFC folds the last line for readability).
-RFC8839_EXAMPLE = crlf(
-    "v=0",
-    "o=jdoe 2890844526 2890842807 IN IP4 203.0.113.141",
-    "s=",
-    "c=IN IP4 192.0.2.3",
-    "t=0 0",
-    "a=ice-options:ice2",
-    "a=ice-pacing:50",
-    "a=ice-pwd:asd88fgpdd777uzjYhagZg",
-    "a=ice-ufrag:8hhY",
-    "m=audio 45664 RTP/AVP 0",
-    "b=RS:0",
-    "b=RR:0",
-    "a=rtpmap:0 PCMU/8000",
-    "a=candidate:1 1 UDP 2130706431 203.0.113.141 8998 typ host",
-    "a=candidate:2 1 UDP 1694498815 192.0.2.3 45664 typ srflx raddr 203.0.113.141 rport 8998",
-)
+# The RFCs' own examples, kept in vectors/ for the tests and the seed script alike.
+RFC8866_EXAMPLE = (ROOT / "vectors" / "sdp_rfc8866_section5.sdp").read_bytes()
+RFC8839_EXAMPLE = (ROOT / "vectors" / "sdp_rfc8839_section4.2.6.sdp").read_bytes()
 
 
 def test_rfc8866_example_decodes_field_by_field_and_encodes_back():
