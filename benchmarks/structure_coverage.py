@@ -35,6 +35,7 @@ from harness.target import Target, load_target, target_files  # noqa: E402
 
 DEFAULT_TARGETS = ("sctp_chunks", "stun_integrity", "srtp_rtp_path", "srtcp_rtcp_path")
 GOAL = 2.0
+REPLAY_TIMEOUT = 1.0  # seconds per input when replaying a corpus under coverage
 
 # A renamed copy of a real target, so both variants run through the unchanged engine.
 VARIANT = '''import dataclasses
@@ -85,7 +86,10 @@ def measure_here(variant: str, targets_dir: Path, corpus: Path, gate: Path) -> d
     import coverage
 
     from harness.verdict import classify_call
+    from harness.watchdog import Watchdog
 
+    # The fuzzer passes over known hangs, so a corpus may hold one: interrupt it as the fuzzer did.
+    watchdog = Watchdog(REPLAY_TIMEOUT)
     target = load_target(variant, targets_dir)
     files = sorted({f for f in map(module_file, loaded_modules(target.instrument)) if f.endswith(".py")})
 
@@ -93,7 +97,9 @@ def measure_here(variant: str, targets_dir: Path, corpus: Path, gate: Path) -> d
         cov = coverage.Coverage(branch=True, include=files, data_file=None)
         cov.start()
         for data in inputs:
+            watchdog.start_input()
             classify_call(driven, data, with_traceback=False)
+            watchdog.end_input()
         cov.stop()
         recorded = cov.get_data()
         lines = {(f, line) for f in recorded.measured_files() for line in recorded.lines(f) or ()}
