@@ -149,10 +149,10 @@ def repair(data: bytes) -> bytes:
     return sctp.repair(data, local_tag=LOCAL_TAG)
 
 
-def round_trip(data: bytes, result: object) -> None:
+def round_trip(packet: bytes, result: object) -> None:
     """Each chunk aiortc parsed serializes to the same chunk again, and to what the chunk was on the
-    wire (padding zeroed) wherever the spec-derived codec also decodes the packet."""
-    packet = repair(data)
+    wire (padding zeroed) wherever the spec-derived codec also decodes the packet (the oracle is given
+    the packet as delivered, repaired)."""
     try:
         source, destination, tag, chunks = parse_packet(packet)
     except ValueError:

@@ -1,14 +1,8 @@
 """Session descriptions from signaling, parsed by aiortc, which may refuse them with ValueError."""
 
-from aiortc import sdp
+from _sdp import parse_sdp
 
 from harness.target import Target
-
-
-def parse_sdp(data: bytes) -> sdp.SessionDescription:
-    # Signaling hands aiortc text; bytes that are not UTF-8 arrive as replacement characters.
-    return sdp.SessionDescription.parse(data.decode("utf-8", "replace"))
-
 
 target = Target(
     name="sdp_parse",

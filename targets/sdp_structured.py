@@ -2,16 +2,12 @@
 may refuse them with ValueError; what it accepts must serialize, and its serialization parse back to
 the same text. Guided by the SDP codec's grammar and mutations (harness.protocols.sdp)."""
 
+from _sdp import parse_sdp
 from aiortc import sdp
 
 from harness.protocols.sdp import repair_fmtp_references
 from harness.protocols.sdp_fuzzing import CODEC, session_descriptions
 from harness.target import OracleViolation, Target
-
-
-def parse_sdp(data: bytes) -> sdp.SessionDescription:
-    # Signaling hands aiortc text; bytes that are not UTF-8 arrive as replacement characters.
-    return sdp.SessionDescription.parse(data.decode("utf-8", "replace"))
 
 
 # Each property has its own function, so that each failure has its own bug signature.
