@@ -18,6 +18,9 @@ from typing import Any, Callable, Optional
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS_DIR = ROOT / "targets"
 CORPORA_DIR = ROOT / "corpora"
+# RFC test vectors: a copy of ../shared/vectors (verified there, recomputed from their inputs), so
+# that a clone tests on its own, and the RFC examples that folder lacks.
+VECTORS_DIR = ROOT / "vectors"
 
 # A UDP datagram on a typical path; targets for text or larger units raise it.
 DEFAULT_MAX_LEN = 4096

@@ -4,7 +4,7 @@ Why: coverage-guided fuzzing starts far deeper from well-formed inputs than from
 the best well-formed inputs are the ones the stack under test itself exchanges. This script
 runs two aiortc peers against each other on loopback (audio, video and a data channel),
 records what each layer receives, and writes a small, varied selection of it, plus:
-  - the four RFC 5769 STUN messages from ../shared/vectors/stun_rfc5769.json;
+  - the four RFC 5769 STUN messages from vectors/stun_rfc5769.json;
   - SRTP/SRTCP seeds re-protected with the harness's fixed test keys, one copy per profile,
     so that they authenticate in the srtp_unprotect/srtcp_unprotect targets;
   - SDP from aiortc in several transceiver setups, and hand-written browser-shaped SDP.
@@ -48,8 +48,8 @@ sys.path.insert(0, str(ROOT))
 
 from harness.peers.loopback import candidate_addresses, connected_pair, loopback_configuration, loopback_only  # noqa: E402
 from harness.protocols.srtp_profiles import PROFILES, SrtpProfile  # noqa: E402
+from harness.target import VECTORS_DIR  # noqa: E402
 
-VECTORS = ROOT.parent / "shared" / "vectors"
 MAX_FILES = 40
 PER_CLASS = 3  # seeds kept per feature class (same message type, flags and size)
 WIRE_SEEDS = 4  # unauthenticated on-the-wire packets per SRTP/SRTCP target
@@ -665,7 +665,7 @@ async def record(out: Path) -> dict[str, int]:
         except ValueError:
             continue
         stun_live.append(datagram)
-    vectors = json.loads((VECTORS / "stun_rfc5769.json").read_text())["vectors"]
+    vectors = json.loads((VECTORS_DIR / "stun_rfc5769.json").read_text())["vectors"]
     stun_rfc = [bytes.fromhex(v["inputs"]["message_hex"]) for v in vectors]
 
     # Datagrams that are neither STUN nor DTLS are SRTP or SRTCP (RFC 7983 demultiplexing).

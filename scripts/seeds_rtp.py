@@ -2,7 +2,7 @@
 
 Why: the targets protect each input before aiortc unprotects and parses it, so their seeds are
 plaintext RTP and RTCP. They come from the recorded aiortc traffic in corpora/rtp_parse and
-corpora/rtcp_parse, the RFC 7714 §16 RTP packet and §17 RTCP packet from ../shared/vectors
+corpora/rtcp_parse, the RFC 7714 §16 RTP packet and §17 RTCP packet from vectors/
 (the latter with its length field corrected: as printed it claims 56 octets of 52), and packets
 built with harness.protocols.rtp/rtcp for the forms live traffic lacks (two-byte extensions,
 CSRCs, padding, NACK, PLI, FIR, transport-wide feedback, APP, BYE reasons, unknown types).
@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness.protocols import rtcp, rtcp_fuzzing, rtp  # noqa: E402
+from harness.target import VECTORS_DIR  # noqa: E402
 
-VECTORS = ROOT.parent / "shared" / "vectors"
 MAX_SEEDS = 40
 
 
@@ -35,7 +35,7 @@ def recorded(name: str) -> list[bytes]:
 
 
 def vector_packet(key: str) -> bytes:
-    vectors = json.loads((VECTORS / "srtp_rfc7714.json").read_text())["vectors"]
+    vectors = json.loads((VECTORS_DIR / "srtp_rfc7714.json").read_text())["vectors"]
     return bytes.fromhex(next(v["inputs"][key] for v in vectors if key in v["inputs"]))
 
 

@@ -22,13 +22,13 @@ sys.path.insert(0, str(ROOT))
 
 from harness.protocols.sdp import SessionDescription  # noqa: E402
 from harness.protocols.sdp_fuzzing import mutate  # noqa: E402
-from harness.target import load_target  # noqa: E402
+from harness.target import VECTORS_DIR, load_target  # noqa: E402
 from harness.verdict import classify_call  # noqa: E402
 
 TARGET = "sdp_structured"
 SOURCE = ROOT / "corpora" / "sdp_parse"
 
-RFC_EXAMPLES = sorted((ROOT / "vectors").glob("sdp_*.sdp"))
+RFC_EXAMPLES = sorted(VECTORS_DIR.glob("sdp_*.sdp"))
 
 
 def rfc_examples() -> list[bytes]:

@@ -1,6 +1,6 @@
 """Write corpora/stun_integrity/: STUN messages addressed to the target's ICE agents, named by sha1.
 
-Sources: the four RFC 5769 messages (../shared/vectors/stun_rfc5769.json) and the messages a live
+Sources: the four RFC 5769 messages (vectors/stun_rfc5769.json) and the messages a live
 aiortc pair exchanged (corpora/stun_parse/), re-addressed to the target's agents (requests get
 its USERNAME, responses the pending transaction's ID), plus messages built with the codec for
 the branches behind the integrity check: both roles and tie-breakers on either side of the
@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # load_target adds targets/, where the target module lives
 
 from harness.protocols import stun  # noqa: E402 (after the sys.path line)
-from harness.target import load_target  # noqa: E402
+from harness.target import VECTORS_DIR, load_target  # noqa: E402
 
-VECTORS = ROOT.parent / "shared" / "vectors" / "stun_rfc5769.json"
+VECTORS = VECTORS_DIR / "stun_rfc5769.json"
 RECORDED = ROOT / "corpora" / "stun_parse"
 OUTPUT = ROOT / "corpora" / "stun_integrity"
 

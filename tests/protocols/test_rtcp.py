@@ -33,9 +33,9 @@ from harness.protocols.rtcp import (
     TransportFeedback,
 )
 from harness.protocols.rtcp_fuzzing import CODEC, mutate, report_blocks, rtcp_compound_packets, rtcp_packets, splice
-from harness.target import ROOT, OracleViolation, load_target
+from harness.target import ROOT, VECTORS_DIR, OracleViolation, load_target
 
-VECTORS = json.loads((ROOT.parent / "shared/vectors/srtp_rfc7714.json").read_text())["vectors"]
+VECTORS = json.loads((VECTORS_DIR / "srtp_rfc7714.json").read_text())["vectors"]
 RFC7714_RTCP = bytes.fromhex(next(v for v in VECTORS if "rtcp_packet_hex" in v["inputs"])["inputs"]["rtcp_packet_hex"])
 RECORDED = sorted(p for p in (ROOT / "corpora/rtcp_parse").iterdir() if p.is_file())
 FAST = settings(max_examples=150, deadline=None, derandomize=True, database=None)

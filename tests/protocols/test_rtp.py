@@ -27,9 +27,9 @@ from harness.protocols.rtp import (
     rtp_packets,
     splice,
 )
-from harness.target import ROOT, OracleViolation, load_target
+from harness.target import ROOT, VECTORS_DIR, OracleViolation, load_target
 
-VECTORS = json.loads((ROOT.parent / "shared/vectors/srtp_rfc7714.json").read_text())["vectors"]
+VECTORS = json.loads((VECTORS_DIR / "srtp_rfc7714.json").read_text())["vectors"]
 RECORDED = sorted(p for p in (ROOT / "corpora/rtp_parse").iterdir() if p.is_file())
 FAST = settings(max_examples=150, deadline=None, derandomize=True, database=None)
 

@@ -23,7 +23,7 @@ from harness.protocols.sdp_attributes import (
     parse_attribute,
 )
 from harness.protocols.sdp_fuzzing import CODEC, mutate, session_descriptions, splice
-from harness.target import ROOT, OracleViolation, load_target
+from harness.target import ROOT, VECTORS_DIR, OracleViolation, load_target
 
 SLOW_STRATEGY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 RECORDED = sorted(p for p in (ROOT / "corpora" / "sdp_parse").iterdir() if p.is_file())
@@ -34,8 +34,8 @@ def crlf(*lines: str) -> bytes:
 
 
 # The RFCs' own examples, kept in vectors/ for the tests and the seed script alike.
-RFC8866_EXAMPLE = (ROOT / "vectors" / "sdp_rfc8866_section5.sdp").read_bytes()
-RFC8839_EXAMPLE = (ROOT / "vectors" / "sdp_rfc8839_section4.2.6.sdp").read_bytes()
+RFC8866_EXAMPLE = (VECTORS_DIR / "sdp_rfc8866_section5.sdp").read_bytes()
+RFC8839_EXAMPLE = (VECTORS_DIR / "sdp_rfc8839_section4.2.6.sdp").read_bytes()
 
 
 def test_rfc8866_example_decodes_field_by_field_and_encodes_back():

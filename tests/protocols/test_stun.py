@@ -3,7 +3,6 @@
 import hashlib
 import json
 import random
-from pathlib import Path
 
 import pytest
 from aioice import stun as aioice_stun
@@ -48,11 +47,11 @@ from harness.protocols.stun_fuzzing import (
     stun_messages,
     xor_mapped_addresses,
 )
-from harness.target import load_target
+from harness.target import VECTORS_DIR, load_target
 
 VECTORS = {
     v["id"]: v
-    for v in json.loads((Path(__file__).resolve().parents[3] / "shared/vectors/stun_rfc5769.json").read_text())[
+    for v in json.loads((VECTORS_DIR / "stun_rfc5769.json").read_text())[
         "vectors"
     ]
 }
