@@ -1,7 +1,7 @@
-"""python -m harness: list, fuzz, repro, replay, minimize, nightly.
+"""python -m harness: list, fuzz, repro, replay, minimize, nightly, conformance.
 
-Exit status: 0 clean; 1 a new bug (for repro: the input triggers a bug); 2 usage or
-environment error, always as one line on stderr.
+Exit status: 0 clean; 1 a new bug (for repro: the input triggers a bug; for conformance: a
+deviation from the expected results); 2 usage or environment error, always as one line on stderr.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from harness.bugs import BugStore, atomic_write
+from harness.conformance.expected import CONFORMANCE_DIR
+from harness.conformance.srtp_adapters import DEFAULT_ADAPTER, load_adapter
 from harness.engines import replay as replay_engine
 from harness.known_bugs import Registry
 from harness.minimize import minimize_bug
@@ -109,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     nightly = commands.add_parser("nightly", help="replay every corpus, then fuzz every target; write the report")
     engine_options(nightly, DEFAULT_NIGHTLY_BUDGET)
     common(nightly)
+
+    conformance = commands.add_parser(
+        "conformance", help="run the conformance suites; print and write the per-requirement report"
+    )
+    conformance.add_argument(
+        "--srtp-adapter", default=DEFAULT_ADAPTER, help="SRTP implementation: pylibsrtp, file.py:Name or module:Name"
+    )
+    conformance.add_argument("--report", type=Path, default=DEFAULT_WORKDIR / "conformance", help="report folder")
+    conformance.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest (after --)")
     return parser
 
 
@@ -254,6 +265,37 @@ def cmd_campaign(args: argparse.Namespace) -> int:
     return EXIT_NEW_BUG if report.new_bugs else EXIT_CLEAN
 
 
+def cmd_conformance(args: argparse.Namespace) -> int:
+    """The suites under tests/conformance/ through pytest and the conformance plugin."""
+    import pytest
+
+    load_adapter(args.srtp_adapter)  # a bad adapter is a one-line usage error here, not pytest's
+    if not CONFORMANCE_DIR.is_dir():
+        raise UsageError(f"the conformance suites are in a source checkout: {CONFORMANCE_DIR} does not exist")
+    extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
+    status = pytest.main(
+        [
+            str(CONFORMANCE_DIR),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--srtp-adapter={args.srtp_adapter}",
+            f"--conformance-report={args.report}",
+            *extra,
+        ]
+    )
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    report = args.report / "report.md"
+    if summary and report.is_file():
+        with open(summary, "a") as handle:
+            handle.write(report.read_text())
+    if status == pytest.ExitCode.OK:
+        return EXIT_CLEAN
+    if status == pytest.ExitCode.TESTS_FAILED:
+        return EXIT_NEW_BUG
+    raise UsageError(f"pytest could not run the conformance suites (exit status {int(status)})")
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": cmd_list,
     "repro": cmd_repro,
@@ -261,6 +303,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "fuzz": cmd_campaign,
     "replay": cmd_campaign,
     "nightly": cmd_campaign,
+    "conformance": cmd_conformance,
 }
 
 

@@ -1,0 +1,1 @@
+"""Conformance suites' machinery: requirements on tests, expected results, adapters, the report."""

@@ -1,0 +1,87 @@
+"""The conformance suite as a maintainer runs it (python -m harness conformance), and its own check.
+
+Against the pinned pylibsrtp it passes with its expected failures; against each deliberately
+broken implementation (tests/broken_adapters/srtp.py) it fails, on the requirement that
+implementation breaks. A suite that lets a broken implementation through is the bug here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from harness.target import ROOT
+
+BROKEN = "tests/broken_adapters/srtp.py"
+# Each broken implementation, and the requirement whose verdict it must turn into FAIL.
+MUTANTS = {
+    "AcceptsRtpDuplicatesAdapter": "a packet judged replayed is discarded",
+    "WindowOneTooWideAdapter": "only packets ahead of the window, or inside it and not yet received, are accepted",
+    "IgnoresLastTagBitAdapter": "a packet whose authentication fails is discarded from further processing",
+    "NeverIncrementsRocAdapter": (
+        "after authentication, v = ROC+1 sets s_l to SEQ and ROC to v; v = ROC-1 changes neither"
+    ),
+    "AcceptsSrtcpDuplicatesAdapter": (
+        "a replayed SRTCP packet, judged by its SRTCP index in a replay list of its own, is discarded"
+    ),
+    "ForgeryBurnsIndexAdapter": "the replay list is updated with a new index after the packet is authenticated",
+}
+RUNS = {"pylibsrtp": "pylibsrtp", "ConformingSrtcpIndexAdapter": f"{BROKEN}:ConformingSrtcpIndexAdapter"}
+RUNS.update({name: f"{BROKEN}:{name}" for name in MUTANTS})
+
+
+def conformance(adapter: str, report: Path) -> tuple[int, dict, str]:
+    """Exit status, report.json and the output of one run; report.md stays beside report.json."""
+    run = subprocess.run(
+        [sys.executable, "-m", "harness", "conformance", "--srtp-adapter", adapter, "--report", str(report)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    data = json.loads((report / "report.json").read_text()) if (report / "report.json").is_file() else {}
+    return run.returncode, data, run.stdout + run.stderr
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, dict, str]]:
+    """Every run, two at a time (one per core)."""
+    folder = tmp_path_factory.mktemp("conformance")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(conformance, spec, folder / name) for name, spec in RUNS.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def verdicts(report: dict) -> dict[str, str]:
+    return {r["text"]: r["verdict"] for r in report["requirements"]}
+
+
+def test_pinned_pylibsrtp_conforms_to_the_expected_results(runs):
+    status, report, output = runs["pylibsrtp"]
+    assert status == 0, output[-3000:]
+    assert report["passed"] and "pylibsrtp 1.0.0" in report["implementations"]
+    assert set(verdicts(report).values()) <= {"PASS", "XFAIL"}
+    assert verdicts(report)["the SRTCP index is set to zero before the first SRTCP packet"] == "XFAIL"
+    # The per-requirement report is printed, one line each.
+    assert "RFC 3711 §3.3 MUST: a packet judged replayed is discarded -> PASS" in output
+
+
+@pytest.mark.parametrize("mutant", sorted(MUTANTS))
+def test_every_broken_implementation_fails_the_suite(runs, mutant):
+    status, report, output = runs[mutant]
+    assert status == 1, f"{mutant} got through the suite (exit status {status}):\n{output[-3000:]}"
+    assert not report["passed"]
+    assert verdicts(report)[MUTANTS[mutant]] == "FAIL", verdicts(report)
+
+
+def test_an_unexpected_pass_fails_the_run_and_is_reported(runs):
+    status, report, output = runs["ConformingSrtcpIndexAdapter"]
+    assert status == 1, output[-3000:]
+    assert verdicts(report)["the SRTCP index is set to zero before the first SRTCP packet"] == "XPASS"
+    assert {v for text, v in verdicts(report).items() if "first SRTCP packet" not in text} <= {"PASS", "XFAIL"}
+    assert "RFC 3711 §3.4 MUST: the SRTCP index is set to zero before the first SRTCP packet -> XPASS" in output
