@@ -1,0 +1,245 @@
+"""pylibsrtp against the reference SRTP (harness.protocols.srtp): one scenario, both implementations.
+
+Every input is a scenario, and every byte string is one: no input is malformed, so plain byte
+mutation explores the space. The first octet picks the profile, the replay window and
+allow_repeat_tx; the master key and salt follow; then 6-octet steps, each
+`op, a, b, flags, length, arg`:
+
+- SEND: the application gives both senders (libsrtp's and the reference's, one session each)
+  the same plaintext (SEQ `a b`, SSRC, marker, CSRCs, header extension and padding from
+  `flags`, `length` payload octets); they must protect it to the same bytes, or both refuse.
+  Those bytes go to both receivers: protected by one, unprotected by the other, both ways.
+- TAMPER: the last datagram sent, with bit (`a b`) flipped, to both receivers.
+- REPLAY: an earlier datagram (`arg` back), to both receivers again.
+- CRAFT: what no real sender sends: the reference protects at any index (ROC `arg`, SEQ `a b`;
+  for SRTCP index `arg a b`, E flag from `flags`), to both receivers.
+
+The receivers must agree on every datagram: both accept it with the same plaintext, or both
+refuse it. A disagreement is an OracleViolation whose type names the operation and each side's
+verdict (libsrtp's refusal in its own words, the reference's error class), so that one root
+cause is one signature. The SRTCP senders start at index 1, as libsrtp does (RFC 3711 §3.4 says 0:
+tests/conformance records that); that difference is not fuzzed again.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import struct
+from dataclasses import dataclass, field
+from typing import Callable, Union
+
+import pylibsrtp
+
+from harness.protocols import rtp, srtp, srtp_replay
+from harness.protocols.srtp_profiles import PROFILES, TEST_KEY_MATERIAL, SrtpProfile
+from harness.target import OracleViolation
+
+WINDOW_SIZES = (64, 128, 1024, 0x7FFF)  # each a size libsrtp accepts, its edge 0x7fff among them
+SSRCS = (0x5501A0B2, 0x00000001, 0xFFFFFFFF, 0x1234ABCD)
+STEP_LENGTH = 6
+SEND, TAMPER, REPLAY, CRAFT = range(4)
+# libsrtp's first SRTCP index (srtp_protect_rtcp increments before it sends).
+LIBSRTP_FIRST_SRTCP_INDEX = 1
+
+Verdict = Union[bytes, str]  # the output, or the refusal in the implementation's words
+
+
+class Disagreement(OracleViolation):
+    """pylibsrtp and the reference judged one packet differently."""
+
+
+@functools.lru_cache(maxsize=None)
+def disagreement(name: str) -> type[Disagreement]:
+    """One exception type per kind of disagreement: its name becomes the bug signature."""
+    return type(name, (Disagreement,), {"__module__": "srtp_differential"})
+
+
+def _words(text: str) -> str:
+    return "".join(word[0].upper() + word[1:] for word in re.findall(r"[A-Za-z0-9]+", text))
+
+
+def _name(verdict: Verdict) -> str:
+    return "Accepted" if isinstance(verdict, bytes) else _words(verdict)
+
+
+def _libsrtp(call: Callable[[bytes], bytes], data: bytes) -> Verdict:
+    try:
+        return call(data)
+    except pylibsrtp.Error as exc:
+        return str(exc)
+
+
+def _reference(call: Callable[[bytes], bytes], data: bytes) -> Verdict:
+    try:
+        return call(data)
+    except srtp.SrtpError as exc:
+        return type(exc).__name__.removeprefix("Srtp").removesuffix("Error")
+
+
+@dataclass(frozen=True)
+class Setting:
+    profile: SrtpProfile
+    window_size: int
+    allow_repeat_tx: bool
+    key: bytes
+
+    @classmethod
+    def parse(cls, data: bytes) -> tuple["Setting", bytes]:
+        first = data[0] if data else 0
+        profile = PROFILES[first % len(PROFILES)]
+        length = profile.key_length + profile.salt_length
+        # Missing key octets come from the harness's test key, so every input names a whole key.
+        key = (data[1 : 1 + length] + TEST_KEY_MATERIAL[len(data[1 : 1 + length]) :])[:length]
+        setting = cls(profile, WINDOW_SIZES[first >> 2 & 3], bool(first >> 4 & 1), key)
+        return setting, data[1 + length :]
+
+    def libsrtp(self, ssrc_type: int) -> pylibsrtp.Session:
+        policy = pylibsrtp.Policy(
+            key=self.key,
+            ssrc_type=ssrc_type,
+            srtp_profile=getattr(pylibsrtp.Policy, f"SRTP_PROFILE_{self.profile.name}"),
+        )
+        policy.window_size = self.window_size
+        policy.allow_repeat_tx = self.allow_repeat_tx
+        return pylibsrtp.Session(policy)
+
+    def reference(self) -> srtp.SrtpContext:
+        return srtp.SrtpContext(
+            self.profile,
+            self.key,
+            window_size=self.window_size,
+            allow_repeat_tx=self.allow_repeat_tx,
+            first_srtcp_index=LIBSRTP_FIRST_SRTCP_INDEX,
+        )
+
+
+def rtp_plaintext(seq: int, flags: int, length: int) -> bytes:
+    """An RTP packet with the SSRC, marker, CSRCs, extension and padding the flag bits pick."""
+    extension = rtp.OneByteExtension((rtp.ExtensionElement(1, bytes([seq & 0xFF])),)) if flags & 4 else None
+    return bytes(
+        rtp.RtpPacket(
+            payload_type=96,
+            sequence_number=seq,
+            timestamp=seq * 160,
+            ssrc=SSRCS[flags & 3],
+            marker=bool(flags & 8),
+            csrc=tuple(range(1, 1 + (flags >> 4 & 3))),
+            extension=extension,
+            payload=bytes([seq & 0xFF]) * length,
+            padding=b"\x00\x00\x00\x04" if flags & 0x40 else b"",
+        )
+    )
+
+
+def rtcp_plaintext(flags: int, length: int) -> bytes:
+    """An RTCP receiver report (RFC 3550 §6.4.2) of the SSRC the flags pick, padded out to `length` octets."""
+    words = length // 4
+    return struct.pack("!BBHI", 0x80, 201, 1 + words, SSRCS[flags & 3]) + bytes(4) + bytes(4 * words)
+
+
+@dataclass
+class Scenario:
+    setting: Setting
+    rtcp: bool
+    sent: list[bytes] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        s = self.setting
+        self.libsrtp_out = s.libsrtp(pylibsrtp.Policy.SSRC_ANY_OUTBOUND)
+        self.libsrtp_in = s.libsrtp(pylibsrtp.Policy.SSRC_ANY_INBOUND)
+        self.reference_out, self.reference_in = s.reference(), s.reference()
+        self.kind = "Srtcp" if self.rtcp else "Srtp"
+
+    def _circumstance(self, operation: str, data: bytes) -> str:
+        """What sets this packet apart, when it is a case the two are known to read differently.
+
+        - At ROC 0, RFC 3711 Appendix A estimates a SEQ more than 2^15 ahead of s_l as ROC-1, that
+          is 2^32-1 (the reference does), where libsrtp keeps ROC 0 while its index is at most 2^15
+          (srtp_rdbx_estimate_index).
+        - libsrtp rounds the replay window up to a multiple of 32 (its bitvector), so it keeps a few
+          indices more than asked for (0x7fff keeps 0x8000).
+        Naming these cases in the signature keeps every other disagreement with the same verdicts
+        apart from them.
+        """
+        if self.rtcp or len(data) < rtp.FIXED_HEADER_LENGTH:
+            return ""
+        seq, ssrc = struct.unpack_from("!H", data, 2)[0], struct.unpack_from("!I", data, 8)[0]
+        context = self.reference_out if operation == "Protect" else self.reference_in
+        state = context.rtp_state(ssrc, sender=operation == "Protect")
+        if state is None:
+            return ""
+        roc, s_l = state
+        index = srtp_replay.estimate_index(roc, s_l, seq)
+        if roc == 0 and index >> 16:
+            return "_RocMinusOneAtRocZero"
+        behind = -srtp_replay.distance(index, roc << 16 | s_l)
+        window = self.setting.window_size
+        if window <= behind < -(-window // 32) * 32:
+            return "_InsideLibsrtpRoundedWindow"
+        return ""
+
+    def _disagree(self, operation: str, libsrtp: Verdict, reference: Verdict, data: bytes) -> Disagreement:
+        name = f"{self.kind}{operation}_libsrtp{_name(libsrtp)}_reference{_name(reference)}"
+        name += self._circumstance(operation, data)
+        return disagreement(name)(
+            f"{self.kind} {operation.lower()} of {data.hex()} ({self.setting.profile.name}, window "
+            f"{self.setting.window_size}): libsrtp {libsrtp!r}, reference {reference!r}"
+        )
+
+    def send(self, plaintext: bytes) -> None:
+        if self.rtcp:
+            libsrtp = _libsrtp(self.libsrtp_out.protect_rtcp, plaintext)
+            reference = _reference(self.reference_out.protect_rtcp, plaintext)
+        else:
+            libsrtp = _libsrtp(self.libsrtp_out.protect, plaintext)
+            reference = _reference(self.reference_out.protect, plaintext)
+        if libsrtp != reference and (isinstance(libsrtp, bytes) or isinstance(reference, bytes)):
+            raise self._disagree("Protect", libsrtp, reference, plaintext)
+        if isinstance(libsrtp, bytes):
+            self.deliver(libsrtp)
+
+    def deliver(self, datagram: bytes) -> None:
+        self.sent.append(datagram)
+        if self.rtcp:
+            libsrtp = _libsrtp(self.libsrtp_in.unprotect_rtcp, datagram)
+            reference = _reference(self.reference_in.unprotect_rtcp, datagram)
+        else:
+            libsrtp = _libsrtp(self.libsrtp_in.unprotect, datagram)
+            reference = _reference(self.reference_in.unprotect, datagram)
+        if isinstance(libsrtp, bytes) != isinstance(reference, bytes) or (
+            isinstance(libsrtp, bytes) and libsrtp != reference
+        ):
+            raise self._disagree("Unprotect", libsrtp, reference, datagram)
+
+    def craft(self, a: int, b: int, flags: int, length: int, arg: int) -> bytes:
+        s = self.setting
+        if self.rtcp:
+            keys = srtp.session_keys(s.profile, s.key, rtcp=True)
+            index = (arg & 0x7F) << 16 | a << 8 | b
+            return srtp.protect_rtcp(keys, s.profile, rtcp_plaintext(flags, length), index, encrypt=not flags & 0x80)
+        keys = srtp.session_keys(s.profile, s.key, rtcp=False)
+        return srtp.protect_rtp(keys, s.profile, rtp_plaintext(a << 8 | b, flags, length), arg << 16 | a << 8 | b)
+
+    def step(self, op: int, a: int, b: int, flags: int, length: int, arg: int) -> None:
+        if op == SEND:
+            self.send(rtcp_plaintext(flags, length) if self.rtcp else rtp_plaintext(a << 8 | b, flags, length))
+        elif op == TAMPER and self.sent:
+            last = bytearray(self.sent[-1])
+            bit = (a << 8 | b) % (8 * len(last))
+            last[bit // 8] ^= 0x80 >> bit % 8
+            self.deliver(bytes(last))
+        elif op == REPLAY and self.sent:
+            self.deliver(self.sent[-1 - arg % len(self.sent)])
+        elif op == CRAFT:
+            self.deliver(self.craft(a, b, flags, length, arg))
+
+
+def run(data: bytes, *, rtcp: bool) -> int:
+    """Play the scenario; returns the number of datagrams both sides judged alike."""
+    setting, steps = Setting.parse(data)
+    scenario = Scenario(setting, rtcp)
+    for offset in range(0, len(steps) - STEP_LENGTH + 1, STEP_LENGTH):
+        op, a, b, flags, length, arg = steps[offset : offset + STEP_LENGTH]
+        scenario.step(op & 3, a, b, flags, length, arg)
+    return len(scenario.sent)
