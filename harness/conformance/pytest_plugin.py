@@ -22,12 +22,12 @@ from typing import Optional
 import pytest
 
 from harness.conformance import expected, requirements
-from harness.conformance.report import ConformanceReport, TestResult, first_line
+from harness.conformance.report import CaseResult, ConformanceReport, first_line
 from harness.conformance.srtp_adapters import DEFAULT_ADAPTER, SrtpAdapter, load_adapter
 from harness.target import UsageError
 
 ADAPTER = pytest.StashKey[SrtpAdapter]()
-RESULTS = pytest.StashKey[dict[str, TestResult]]()
+RESULTS = pytest.StashKey[dict[str, CaseResult]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -113,7 +113,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     results = item.config.stash[RESULTS]
     if outcome != "PASS" or test not in results:  # a teardown error overrules a pass
         name, version = implementation_of(item)
-        results[test] = TestResult(
+        results[test] = CaseResult(
             test, requirement, f"{name} {version}", outcome, _message(item, report, outcome), report.duration
         )
     return report

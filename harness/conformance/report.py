@@ -21,7 +21,7 @@ FAILING = ("FAIL", "ERROR", "XPASS")
 
 
 @dataclass
-class TestResult:
+class CaseResult:
     test: str  # node id relative to tests/conformance/
     requirement: Requirement
     implementation: str  # "pylibsrtp 1.0.0"
@@ -33,7 +33,7 @@ class TestResult:
 @dataclass
 class RequirementVerdict:
     requirement: Requirement
-    results: list[TestResult] = field(default_factory=list)
+    results: list[CaseResult] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
@@ -47,7 +47,7 @@ class RequirementVerdict:
 @dataclass
 class ConformanceReport:
     command: str
-    results: list[TestResult]
+    results: list[CaseResult]
 
     @property
     def requirements(self) -> list[RequirementVerdict]:
@@ -113,10 +113,15 @@ class ConformanceReport:
             ("Unexpected passes (expected to fail: update tests/conformance/expected_results.toml)", ("XPASS",)),
             ("Known non-conformance (expected failures)", ("XFAIL",)),
         ):
-            chosen = [r for r in self.results if r.outcome in outcomes]
-            if chosen:
+            grouped: dict[tuple[Requirement, str], list[str]] = {}
+            for r in self.results:
+                if r.outcome in outcomes:
+                    grouped.setdefault((r.requirement, r.message), []).append(r.test)
+            if grouped:
                 lines += ["", f"## {title}", ""]
-                lines += [f"- `{r.test}` ({r.requirement}): {r.message}" for r in chosen]
+            for (req, message), tests in grouped.items():
+                lines.append(f"- {req}: {message}")
+                lines += [f"  - `{test}`" for test in tests]
         return "\n".join(lines) + "\n"
 
     def junit(self) -> str:
@@ -153,7 +158,7 @@ def _section_key(section: str) -> tuple[int, ...]:
     return tuple(int(part) if part.isdigit() else 0 for part in section.split("."))
 
 
-def _result_dict(result: TestResult) -> dict[str, object]:
+def _result_dict(result: CaseResult) -> dict[str, object]:
     return {k: v for k, v in asdict(result).items() if k != "requirement"}
 
 

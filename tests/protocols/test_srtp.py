@@ -2,6 +2,8 @@
 vector value by value; byte-for-byte agreement with pylibsrtp in both directions; index estimation,
 replay lists and the context's ordering rule at their edges."""
 
+import hashlib
+import hmac
 import json
 import struct
 from itertools import accumulate
@@ -283,6 +285,25 @@ def test_every_reference_profile_round_trips_through_two_contexts(profile):
     wire = sender.protect_rtcp(rtcp)
     assert len(wire) == len(rtcp) + 4 + profile.srtcp_tag_length
     assert receiver.unprotect_rtcp(wire) == rtcp
+
+
+def test_pylibsrtp_derives_the_rfc_3711_b3_session_keys():
+    """pylibsrtp takes master keys only, so B.3 reaches it through a packet: with B.3's master key and
+    salt, its SRTP packet at index 0 (SSRC 0, SEQ 0, zero payload) carries the AES-CM keystream of B.3's
+    session cipher key and salt, and the HMAC-SHA1 tag of B.3's session authentication key."""
+    b3 = {v["inputs"]["label"]: v for v in VECTORS if v["id"].startswith("rfc3711-b3-")}
+    inputs = b3[0]["inputs"]
+    cipher_key, cipher_salt = h(b3[0]["expected"]["cipher_key_hex"]), h(b3[2]["expected"]["cipher_salt_hex"])
+    auth_key = h(b3[1]["expected"]["auth_key_20_octets_hex"])
+    policy = pylibsrtp.Policy(
+        key=h(inputs["master_key_hex"]) + h(inputs["master_salt_hex"]),
+        ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND,
+        srtp_profile=pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
+    )
+    header = struct.pack("!BBHII", 0x80, 0, 0, 0, 0)
+    protected = pylibsrtp.Session(policy).protect(header + bytes(48))
+    assert protected[12:60] == aes_cm_keystream(cipher_key, aes_cm_iv(cipher_salt, 0, 0), 48)
+    assert protected[60:] == hmac.new(auth_key, protected[:60] + bytes(4), hashlib.sha1).digest()[:10]
 
 
 # Differential: the reference against pylibsrtp, byte for byte.
