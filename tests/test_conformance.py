@@ -15,22 +15,20 @@ from pathlib import Path
 
 import pytest
 
+from harness.conformance import srtp_requirements
 from harness.target import ROOT
 
 BROKEN = "tests/broken_adapters/srtp.py"
 # Each broken implementation, and the requirement whose verdict it must turn into FAIL.
 MUTANTS = {
-    "AcceptsRtpDuplicatesAdapter": "a packet judged replayed is discarded",
-    "WindowOneTooWideAdapter": "only packets ahead of the window, or inside it and not yet received, are accepted",
-    "IgnoresLastTagBitAdapter": "a packet whose authentication fails is discarded from further processing",
-    "NeverIncrementsRocAdapter": (
-        "after authentication, v = ROC+1 sets s_l to SEQ and ROC to v; v = ROC-1 changes neither"
-    ),
-    "AcceptsSrtcpDuplicatesAdapter": (
-        "a replayed SRTCP packet, judged by its SRTCP index in a replay list of its own, is discarded"
-    ),
-    "ForgeryBurnsIndexAdapter": "the replay list is updated with a new index after the packet is authenticated",
+    "AcceptsRtpDuplicatesAdapter": srtp_requirements.REPLAYED_IS_DISCARDED,
+    "WindowOneTooWideAdapter": srtp_requirements.ACCEPTANCE_RULE,
+    "IgnoresLastTagBitAdapter": srtp_requirements.FAILED_AUTHENTICATION_IS_DISCARDED,
+    "NeverIncrementsRocAdapter": srtp_requirements.RECEIVER_UPDATES_ROC,
+    "AcceptsSrtcpDuplicatesAdapter": srtp_requirements.SRTCP_REPLAY,
+    "ForgeryBurnsIndexAdapter": srtp_requirements.LIST_UPDATED_AFTER_AUTHENTICATION,
 }
+FIRST_SRTCP_INDEX = srtp_requirements.FIRST_SRTCP_INDEX_IS_ZERO.kwargs["text"]
 RUNS = {"pylibsrtp": "pylibsrtp", "ConformingSrtcpIndexAdapter": f"{BROKEN}:ConformingSrtcpIndexAdapter"}
 RUNS.update({name: f"{BROKEN}:{name}" for name in MUTANTS})
 
@@ -66,7 +64,7 @@ def test_pinned_pylibsrtp_conforms_to_the_expected_results(runs):
     assert status == 0, output[-3000:]
     assert report["passed"] and "pylibsrtp 1.0.0" in report["implementations"]
     assert set(verdicts(report).values()) <= {"PASS", "XFAIL"}
-    assert verdicts(report)["the SRTCP index is set to zero before the first SRTCP packet"] == "XFAIL"
+    assert verdicts(report)[FIRST_SRTCP_INDEX] == "XFAIL"
     # The per-requirement report is printed, one line each.
     assert "RFC 3711 §3.3 MUST: a packet judged replayed is discarded -> PASS" in output
 
@@ -76,12 +74,12 @@ def test_every_broken_implementation_fails_the_suite(runs, mutant):
     status, report, output = runs[mutant]
     assert status == 1, f"{mutant} got through the suite (exit status {status}):\n{output[-3000:]}"
     assert not report["passed"]
-    assert verdicts(report)[MUTANTS[mutant]] == "FAIL", verdicts(report)
+    assert verdicts(report)[MUTANTS[mutant].kwargs["text"]] == "FAIL", verdicts(report)
 
 
 def test_an_unexpected_pass_fails_the_run_and_is_reported(runs):
     status, report, output = runs["ConformingSrtcpIndexAdapter"]
     assert status == 1, output[-3000:]
-    assert verdicts(report)["the SRTCP index is set to zero before the first SRTCP packet"] == "XPASS"
-    assert {v for text, v in verdicts(report).items() if "first SRTCP packet" not in text} <= {"PASS", "XFAIL"}
+    assert verdicts(report)[FIRST_SRTCP_INDEX] == "XPASS"
+    assert {v for text, v in verdicts(report).items() if text != FIRST_SRTCP_INDEX} <= {"PASS", "XFAIL"}
     assert "RFC 3711 §3.4 MUST: the SRTCP index is set to zero before the first SRTCP packet -> XPASS" in output

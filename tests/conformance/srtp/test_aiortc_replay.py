@@ -27,6 +27,13 @@ import pytest
 from aiortc.rtcdtlstransport import SRTP_PROFILES, SRTPProtectionProfile
 from aiortc.rtp import RtcpSenderInfo, RtcpSrPacket, RtpPacket
 
+from harness.conformance.srtp_requirements import (
+    FAILED_AUTHENTICATION_IS_DISCARDED,
+    LIST_UPDATED_AFTER_AUTHENTICATION,
+    REPLAYED_IS_DISCARDED,
+    SRTCP_AUTHENTICATED_PORTION,
+    SRTCP_REPLAY,
+)
 from harness.peers.dtls_pair import DtlsPair, RecordingReceiver, dtls_pair
 from harness.protocols.srtp_profiles import PROFILES, SrtpProfile
 
@@ -34,33 +41,6 @@ T = TypeVar("T")
 
 pytestmark = [pytest.mark.implementation("aiortc"), pytest.mark.filterwarnings("error")]
 
-REPLAYED_IS_DISCARDED = pytest.mark.requirement(
-    rfc=3711, section="3.3", keyword="MUST", text="a packet judged replayed is discarded"
-)
-SRTCP_REPLAY = pytest.mark.requirement(
-    rfc=3711,
-    section="3.4",
-    keyword="MUST",
-    text="a replayed SRTCP packet, judged by its SRTCP index in a replay list of its own, is discarded",
-)
-FAILED_AUTHENTICATION_IS_DISCARDED = pytest.mark.requirement(
-    rfc=3711,
-    section="3.3",
-    keyword="MUST",
-    text="a packet whose authentication fails is discarded from further processing",
-)
-SRTCP_AUTHENTICATED_PORTION = pytest.mark.requirement(
-    rfc=3711,
-    section="3.4",
-    keyword="MUST",
-    text="an SRTCP packet failing authentication, which covers its E flag and index, is discarded",
-)
-LIST_UPDATED_AFTER_AUTHENTICATION = pytest.mark.requirement(
-    rfc=3711,
-    section="3.3.2",
-    keyword="SHALL",
-    text="the replay list is updated with a new index after the packet is authenticated",
-)
 
 SSRC = 0x5501A0B2
 PAYLOAD_TYPE = 111  # opus, as aiortc offers it

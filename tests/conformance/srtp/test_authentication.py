@@ -6,17 +6,10 @@ is accepted after them: refusing the forgeries left the receiver's state alone.
 
 import pytest
 
-from harness.conformance.requirements import requirement
 from harness.conformance.srtp_adapters import Refused
 from harness.conformance.srtp_exchange import Datagram, Sender, flip_bit, rtp_packet, truncate
+from harness.conformance.srtp_requirements import FAILED_AUTHENTICATION_IS_DISCARDED, SRTCP_AUTHENTICATED_PORTION
 from harness.protocols.srtp_profiles import PROFILES
-
-FAILED_AUTHENTICATION_IS_DISCARDED = requirement(
-    3711, "3.3", "MUST", "a packet whose authentication fails is discarded from further processing"
-)
-SRTCP_AUTHENTICATED_PORTION = requirement(
-    3711, "3.4", "MUST", "an SRTCP packet failing authentication, which covers its E flag and index, is discarded"
-)
 
 
 def bit_flips(datagram: Datagram) -> list[Datagram]:

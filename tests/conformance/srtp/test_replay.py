@@ -7,17 +7,13 @@ import random
 
 import pytest
 
-from harness.conformance.requirements import requirement
 from harness.conformance.srtp_exchange import flip_bit
+from harness.conformance.srtp_requirements import (
+    ACCEPTANCE_RULE,
+    LIST_UPDATED_AFTER_AUTHENTICATION,
+    REPLAYED_IS_DISCARDED,
+)
 from harness.protocols import srtp
-
-REPLAYED_IS_DISCARDED = requirement(3711, "3.3", "MUST", "a packet judged replayed is discarded")
-ACCEPTANCE_RULE = requirement(
-    3711, "3.3.2", "SHALL", "only packets ahead of the window, or inside it and not yet received, are accepted"
-)
-LIST_UPDATED_AFTER_AUTHENTICATION = requirement(
-    3711, "3.3.2", "SHALL", "the replay list is updated with a new index after the packet is authenticated"
-)
 
 
 @REPLAYED_IS_DISCARDED

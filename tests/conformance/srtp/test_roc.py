@@ -7,17 +7,9 @@ import random
 
 import pytest
 
-from harness.conformance.requirements import requirement
 from harness.conformance.srtp_exchange import rtp_packet
+from harness.conformance.srtp_requirements import INDEX_ESTIMATE, RECEIVER_UPDATES_ROC, SENDER_INCREMENTS_ROC
 from harness.protocols import srtp
-
-SENDER_INCREMENTS_ROC = requirement(
-    3711, "3.3.1", "MUST", "each time SEQ wraps modulo 2^16 the sender increments ROC by one"
-)
-RECEIVER_UPDATES_ROC = requirement(
-    3711, "3.3.1", "MUST", "after authentication, v = ROC+1 sets s_l to SEQ and ROC to v; v = ROC-1 changes neither"
-)
-INDEX_ESTIMATE = requirement(3711, "3.3.1", "SHOULD", "the index is estimated as the one closest to 2^16*ROC + s_l")
 
 
 @RECEIVER_UPDATES_ROC

@@ -1,15 +1,13 @@
 """SRTCP (RFC 3711 §3.4): its explicit index, its own replay list, and the E flag."""
 
-from harness.conformance.requirements import requirement
 from harness.conformance.srtp_exchange import sender_report
-from harness.protocols import srtp
-
-SRTCP_REPLAY = requirement(
-    3711, "3.4", "MUST", "a replayed SRTCP packet, judged by its SRTCP index in a replay list of its own, is discarded"
+from harness.conformance.srtp_requirements import (
+    E_FLAG_CLEAR,
+    FIRST_SRTCP_INDEX_IS_ZERO,
+    SRTCP_INDEX_INCREMENTS,
+    SRTCP_REPLAY,
 )
-FIRST_INDEX_IS_ZERO = requirement(3711, "3.4", "MUST", "the SRTCP index is set to zero before the first SRTCP packet")
-INDEX_INCREMENTS = requirement(3711, "3.4", "MUST", "the SRTCP index is incremented by one after each SRTCP packet")
-E_FLAG_CLEAR = requirement(3711, "3.4", "derived", "with the E flag 0 the payload is authenticated and left unmodified")
+from harness.protocols import srtp
 
 
 @SRTCP_REPLAY
@@ -56,14 +54,14 @@ def indices_sent(adapter, policy, key, count):
     return [srtp.srtcp_trailer(policy.profile, outbound.protect_rtcp(sender_report(0x5555, n))) for n in range(count)]
 
 
-@FIRST_INDEX_IS_ZERO
+@FIRST_SRTCP_INDEX_IS_ZERO
 def test_first_srtcp_index_sent_is_zero(adapter, policy, key):
     encrypted, index = indices_sent(adapter, policy, key, 1)[0]
     assert encrypted, "the first SRTCP packet was sent unencrypted"
     assert index == 0, f"the first SRTCP packet carries index {index}"
 
 
-@INDEX_INCREMENTS
+@SRTCP_INDEX_INCREMENTS
 def test_srtcp_index_sent_increments_by_one(adapter, policy, key):
     indices = [index for _, index in indices_sent(adapter, policy, key, 300)]
     steps = {b - a for a, b in zip(indices, indices[1:])}
