@@ -187,13 +187,13 @@ class Scenario:
             f"{self.setting.window_size}): libsrtp {libsrtp!r}, reference {reference!r}"
         )
 
+    def _method(self, side: object, operation: str) -> Callable[[bytes], bytes]:
+        """protect or unprotect of one side, for RTP or RTCP as this scenario plays."""
+        return getattr(side, f"{operation}_rtcp" if self.rtcp else operation)
+
     def send(self, plaintext: bytes) -> None:
-        if self.rtcp:
-            libsrtp = _libsrtp(self.libsrtp_out.protect_rtcp, plaintext)
-            reference = _reference(self.reference_out.protect_rtcp, plaintext)
-        else:
-            libsrtp = _libsrtp(self.libsrtp_out.protect, plaintext)
-            reference = _reference(self.reference_out.protect, plaintext)
+        libsrtp = _libsrtp(self._method(self.libsrtp_out, "protect"), plaintext)
+        reference = _reference(self._method(self.reference_out, "protect"), plaintext)
         if libsrtp != reference and (isinstance(libsrtp, bytes) or isinstance(reference, bytes)):
             raise self._disagree("Protect", libsrtp, reference, plaintext)
         if isinstance(libsrtp, bytes):
@@ -201,12 +201,8 @@ class Scenario:
 
     def deliver(self, datagram: bytes) -> None:
         self.sent.append(datagram)
-        if self.rtcp:
-            libsrtp = _libsrtp(self.libsrtp_in.unprotect_rtcp, datagram)
-            reference = _reference(self.reference_in.unprotect_rtcp, datagram)
-        else:
-            libsrtp = _libsrtp(self.libsrtp_in.unprotect, datagram)
-            reference = _reference(self.reference_in.unprotect, datagram)
+        libsrtp = _libsrtp(self._method(self.libsrtp_in, "unprotect"), datagram)
+        reference = _reference(self._method(self.reference_in, "unprotect"), datagram)
         if isinstance(libsrtp, bytes) != isinstance(reference, bytes) or (
             isinstance(libsrtp, bytes) and libsrtp != reference
         ):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, replace
+from typing import Iterable
 
 from harness.conformance.srtp_adapters import Refused, SrtpEndpoint
 from harness.protocols import srtp
@@ -112,3 +113,21 @@ class Receiver:
         for datagram in datagrams:
             if self.judges(datagram):
                 raise AssertionError(f"{datagram.label}: accepted, expected refused")
+
+
+def judged_as_the_reference_judges(
+    receiver: Receiver, reference: srtp.SrtpContext, datagrams: Iterable[Datagram], seed: int
+) -> None:
+    """Each datagram, in order, is accepted by the receiver exactly when the reference accepts it."""
+    for position, datagram in enumerate(datagrams):
+        unprotect = reference.unprotect_rtcp if datagram.rtcp else reference.unprotect
+        try:
+            unprotect(datagram.wire)
+            expected = True
+        except srtp.SrtpError:
+            expected = False
+        if receiver.judges(datagram) != expected:
+            raise AssertionError(
+                f"seed {seed}, datagram {position}: {datagram.label} {'refused' if expected else 'accepted'}, "
+                f"the reference {'accepts' if expected else 'refuses'} it"
+            )
