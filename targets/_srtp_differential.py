@@ -5,20 +5,23 @@ mutation explores the space. The first octet picks the profile, the replay windo
 allow_repeat_tx; the master key and salt follow; then 6-octet steps, each
 `op, a, b, flags, length, arg`:
 
-- SEND: the application gives both senders (libsrtp's and the reference's, one session each)
-  the same plaintext (SEQ `a b`, SSRC, marker, CSRCs, header extension and padding from
-  `flags`, `length` payload octets); they must protect it to the same bytes, or both refuse.
-  Those bytes go to both receivers: protected by one, unprotected by the other, both ways.
-- TAMPER: the last datagram sent, with bit (`a b`) flipped, to both receivers.
-- REPLAY: an earlier datagram (`arg` back), to both receivers again.
-- CRAFT: what no real sender sends: the reference protects at any index (ROC `arg`, SEQ `a b`;
-  for SRTCP index `arg a b`, E flag from `flags`), to both receivers.
+- SEND: the application gives the sender a plaintext (SEQ `a b`, SSRC, marker, CSRCs, header
+  extension and padding from `flags`, `length` payload octets); what it protects goes to the
+  receiver. The reference must protect it to the same bytes, so each side's packets are also
+  the other's: protected by one, unprotected by the other, both ways.
+- TAMPER: the last datagram sent, with bit (`a b`) flipped, to the receiver.
+- REPLAY: an earlier datagram (`arg` back), to the receiver again.
+- CRAFT: what no real sender sends: the reference's transform protects at any index (ROC `arg`,
+  SEQ `a b`; for SRTCP index `arg a b`, E flag from `flags`), to the receiver.
 
-The receivers must agree on every datagram: both accept it with the same plaintext, or both
-refuse it. A disagreement is an OracleViolation whose type names the operation and each side's
-verdict (libsrtp's refusal in its own words, the reference's error class), so that one root
-cause is one signature. The SRTCP senders start at index 1, as libsrtp does (RFC 3711 §3.4 says 0:
-tests/conformance records that); that difference is not fuzzed again.
+`play`, the entry point, plays the scenario on pylibsrtp (one sending and one receiving session)
+and returns the transcript of its calls and answers; `agree`, the oracle, makes the same calls on
+the reference in the same order and must get the same answers: the same protected bytes, the
+same plaintext, or a refusal where pylibsrtp refused. A disagreement is an OracleViolation whose
+type names the operation and each side's verdict (libsrtp's refusal in its own words, the
+reference's error class), so that one root cause is one signature. The SRTCP senders start at
+index 1, as libsrtp does (RFC 3711 §3.4 says 0: tests/conformance records that); that
+difference is not fuzzed again.
 """
 
 from __future__ import annotations
@@ -138,75 +141,43 @@ def rtcp_plaintext(flags: int, length: int) -> bytes:
     return struct.pack("!BBHI", 0x80, 201, 1 + words, SSRCS[flags & 3]) + bytes(4) + bytes(4 * words)
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One call the scenario made on pylibsrtp, and what pylibsrtp answered."""
+
+    operation: str  # "protect" or "unprotect"
+    data: bytes
+    verdict: Verdict
+
+
+def _method(side: object, operation: str, rtcp: bool) -> Callable[[bytes], bytes]:
+    """protect or unprotect of one side, for RTP or RTCP."""
+    return getattr(side, f"{operation}_rtcp" if rtcp else operation)
+
+
 @dataclass
 class Scenario:
+    """The scenario played on pylibsrtp alone: its transcript is what the reference must agree with."""
+
     setting: Setting
     rtcp: bool
+    transcript: list[Exchange] = field(default_factory=list)
     sent: list[bytes] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        s = self.setting
-        self.libsrtp_out = s.libsrtp(pylibsrtp.Policy.SSRC_ANY_OUTBOUND)
-        self.libsrtp_in = s.libsrtp(pylibsrtp.Policy.SSRC_ANY_INBOUND)
-        self.reference_out, self.reference_in = s.reference(), s.reference()
-        self.kind = "Srtcp" if self.rtcp else "Srtp"
-
-    def _circumstance(self, operation: str, data: bytes) -> str:
-        """What sets this packet apart, when it is a case the two are known to read differently.
-
-        - At ROC 0, RFC 3711 Appendix A estimates a SEQ more than 2^15 ahead of s_l as ROC-1, that
-          is 2^32-1 (the reference does), where libsrtp keeps ROC 0 while its index is at most 2^15
-          (srtp_rdbx_estimate_index).
-        - libsrtp rounds the replay window up to a multiple of 32 (its bitvector), so it keeps a few
-          indices more than asked for (0x7fff keeps 0x8000).
-        Naming these cases in the signature keeps every other disagreement with the same verdicts
-        apart from them.
-        """
-        if self.rtcp or len(data) < rtp.FIXED_HEADER_LENGTH:
-            return ""
-        seq, ssrc = struct.unpack_from("!H", data, 2)[0], struct.unpack_from("!I", data, 8)[0]
-        context = self.reference_out if operation == "Protect" else self.reference_in
-        state = context.rtp_state(ssrc, sender=operation == "Protect")
-        if state is None:
-            return ""
-        roc, s_l = state
-        index = srtp_replay.estimate_index(roc, s_l, seq)
-        if roc == 0 and index >> 16:
-            return "_RocMinusOneAtRocZero"
-        behind = -srtp_replay.distance(index, roc << 16 | s_l)
-        window = self.setting.window_size
-        if window <= behind < -(-window // 32) * 32:
-            return "_InsideLibsrtpRoundedWindow"
-        return ""
-
-    def _disagree(self, operation: str, libsrtp: Verdict, reference: Verdict, data: bytes) -> Disagreement:
-        name = f"{self.kind}{operation}_libsrtp{_name(libsrtp)}_reference{_name(reference)}"
-        name += self._circumstance(operation, data)
-        return disagreement(name)(
-            f"{self.kind} {operation.lower()} of {data.hex()} ({self.setting.profile.name}, window "
-            f"{self.setting.window_size}): libsrtp {libsrtp!r}, reference {reference!r}"
-        )
-
-    def _method(self, side: object, operation: str) -> Callable[[bytes], bytes]:
-        """protect or unprotect of one side, for RTP or RTCP as this scenario plays."""
-        return getattr(side, f"{operation}_rtcp" if self.rtcp else operation)
+        self.sender = self.setting.libsrtp(pylibsrtp.Policy.SSRC_ANY_OUTBOUND)
+        self.receiver = self.setting.libsrtp(pylibsrtp.Policy.SSRC_ANY_INBOUND)
 
     def send(self, plaintext: bytes) -> None:
-        libsrtp = _libsrtp(self._method(self.libsrtp_out, "protect"), plaintext)
-        reference = _reference(self._method(self.reference_out, "protect"), plaintext)
-        if libsrtp != reference and (isinstance(libsrtp, bytes) or isinstance(reference, bytes)):
-            raise self._disagree("Protect", libsrtp, reference, plaintext)
-        if isinstance(libsrtp, bytes):
-            self.deliver(libsrtp)
+        verdict = _libsrtp(_method(self.sender, "protect", self.rtcp), plaintext)
+        self.transcript.append(Exchange("protect", plaintext, verdict))
+        if isinstance(verdict, bytes):
+            self.deliver(verdict)
 
     def deliver(self, datagram: bytes) -> None:
         self.sent.append(datagram)
-        libsrtp = _libsrtp(self._method(self.libsrtp_in, "unprotect"), datagram)
-        reference = _reference(self._method(self.reference_in, "unprotect"), datagram)
-        if isinstance(libsrtp, bytes) != isinstance(reference, bytes) or (
-            isinstance(libsrtp, bytes) and libsrtp != reference
-        ):
-            raise self._disagree("Unprotect", libsrtp, reference, datagram)
+        verdict = _libsrtp(_method(self.receiver, "unprotect", self.rtcp), datagram)
+        self.transcript.append(Exchange("unprotect", datagram, verdict))
 
     def craft(self, a: int, b: int, flags: int, length: int, arg: int) -> bytes:
         s = self.setting
@@ -231,11 +202,63 @@ class Scenario:
             self.deliver(self.craft(a, b, flags, length, arg))
 
 
-def run(data: bytes, *, rtcp: bool) -> int:
-    """Play the scenario; returns the number of datagrams both sides judged alike."""
+def play(data: bytes, *, rtcp: bool) -> list[Exchange]:
+    """The entry point: the scenario on pylibsrtp, every call and answer in order."""
     setting, steps = Setting.parse(data)
     scenario = Scenario(setting, rtcp)
     for offset in range(0, len(steps) - STEP_LENGTH + 1, STEP_LENGTH):
         op, a, b, flags, length, arg = steps[offset : offset + STEP_LENGTH]
         scenario.step(op & 3, a, b, flags, length, arg)
-    return len(scenario.sent)
+    return scenario.transcript
+
+
+def _circumstance(setting: Setting, context: srtp.SrtpContext, exchange: Exchange, rtcp: bool) -> str:
+    """What sets this packet apart, when it is a case the two are known to read differently.
+
+    - At ROC 0, RFC 3711 Appendix A estimates a SEQ more than 2^15 ahead of s_l as ROC-1, that
+      is 2^32-1 (the reference does), where libsrtp keeps ROC 0 while its index is at most 2^15
+      (srtp_rdbx_estimate_index).
+    - libsrtp rounds the replay window up to a multiple of 32 (its bitvector), so it keeps a few
+      indices more than asked for (0x7fff keeps 0x8000).
+    Naming these cases in the signature keeps every other disagreement with the same verdicts
+    apart from them. `context` is the reference side that judged, in its state before the call.
+    """
+    data = exchange.data
+    if rtcp or len(data) < rtp.FIXED_HEADER_LENGTH:
+        return ""
+    seq, ssrc = struct.unpack_from("!H", data, 2)[0], struct.unpack_from("!I", data, 8)[0]
+    state = context.rtp_state(ssrc, sender=exchange.operation == "protect")
+    if state is None:
+        return ""
+    roc, s_l = state
+    index = srtp_replay.estimate_index(roc, s_l, seq)
+    if roc == 0 and index >> 16:
+        return "_RocMinusOneAtRocZero"
+    behind = -srtp_replay.distance(index, roc << 16 | s_l)
+    window = setting.window_size
+    if window <= behind < -(-window // 32) * 32:
+        return "_InsideLibsrtpRoundedWindow"
+    return ""
+
+
+def agree(data: bytes, transcript: list[Exchange], *, rtcp: bool) -> None:
+    """The oracle: the reference, given the same calls in the same order, answers each alike.
+
+    Protect: the same bytes, or both refuse. Unprotect: both accept with the same plaintext, or
+    both refuse (the reasons may differ).
+    """
+    setting, _ = Setting.parse(data)
+    sides = {"protect": setting.reference(), "unprotect": setting.reference()}
+    kind = "Srtcp" if rtcp else "Srtp"
+    for exchange in transcript:
+        context = sides[exchange.operation]
+        circumstance = _circumstance(setting, context, exchange, rtcp)
+        reference = _reference(_method(context, exchange.operation, rtcp), exchange.data)
+        libsrtp = exchange.verdict
+        if (isinstance(libsrtp, bytes) or isinstance(reference, bytes)) and libsrtp != reference:
+            operation = exchange.operation.capitalize()
+            name = f"{kind}{operation}_libsrtp{_name(libsrtp)}_reference{_name(reference)}{circumstance}"
+            raise disagreement(name)(
+                f"{kind} {exchange.operation} of {exchange.data.hex()} ({setting.profile.name}, window "
+                f"{setting.window_size}): libsrtp {libsrtp!r}, reference {reference!r}"
+            )

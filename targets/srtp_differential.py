@@ -3,7 +3,9 @@
 What the scenario bytes mean: targets/_srtp_differential.py.
 """
 
-from _srtp_differential import run
+import functools
+
+from _srtp_differential import agree, play
 
 from harness.target import Target
 
@@ -11,9 +13,10 @@ target = Target(
     name="srtp_differential",
     protocol="SRTP",
     component="pylibsrtp",
-    entry=lambda data: run(data, rtcp=False),
-    # Nothing to refuse: every byte string is a scenario, and refusals are compared, not raised.
+    entry=functools.partial(play, rtcp=False),
+    # Nothing to refuse: every byte string is a scenario, and pylibsrtp's refusals are recorded, not raised.
     rejects=(),
     instrument=("pylibsrtp",),
+    oracle=functools.partial(agree, rtcp=False),
     max_len=1 + 46 + 6 * 64,  # setting, the longest key and salt, 64 steps
 )
