@@ -1,5 +1,6 @@
 """The command line: listing, reproduction, replay, fuzzing of faulty targets, bad input."""
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -33,7 +34,8 @@ def test_list_shows_every_target_with_component_version_and_what_guides_it():
     assert all("mutator" in lines[name] for name in STRUCTURED)
     assert not any("mutator" in lines[name] for name in BLIND + DIFFERENTIAL)
     assert all(lines[name].endswith("oracle") for name in DIFFERENTIAL)
-    assert "aioice 0.13.0" in result.stdout and "aiortc 1.16.0" in result.stdout and "pylibsrtp 1.0.0" in result.stdout
+    for component in ("aioice", "aiortc", "pylibsrtp"):
+        assert f"{component} {importlib.metadata.version(component)}" in result.stdout
 
 
 @pytest.mark.parametrize(
