@@ -27,10 +27,11 @@ difference is not fuzzed again.
 from __future__ import annotations
 
 import functools
+import random
 import re
 import struct
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import Callable, Optional, Union
 
 import pylibsrtp
 
@@ -200,6 +201,48 @@ class Scenario:
             self.deliver(self.sent[-1 - arg % len(self.sent)])
         elif op == CRAFT:
             self.deliver(self.craft(a, b, flags, length, arg))
+
+
+MAX_STEPS = 64
+
+
+def mutate(data: bytes, rng: random.Random) -> Optional[bytes]:
+    """The scenario with one change a network or an adversary would make, or None when `data` does
+    not yet hold a whole key (libFuzzer mutates it as bytes then).
+
+    A step's SEQ (or SRTCP index) moves a little, or to a wrap or 2^15 away, where estimation
+    turns; a step is repeated, dropped, swapped with the next one or given another operation; or
+    the window or allow_repeat_tx changes (the profile, which sets the key's length, stays). Small
+    moves keep the scenario inside the window and the ROC it has reached, which random bytes
+    rarely do.
+    """
+    if not data:
+        return None
+    profile = PROFILES[data[0] % len(PROFILES)]
+    head = 1 + profile.key_length + profile.salt_length
+    if len(data) < head:
+        return None
+    body = data[head:]
+    steps = [bytearray(body[i : i + STEP_LENGTH]) for i in range(0, len(body) - STEP_LENGTH + 1, STEP_LENGTH)]
+    if not steps:
+        steps.append(bytearray(rng.randbytes(STEP_LENGTH)))
+    at = rng.randrange(len(steps))
+    choice = rng.randrange(6)
+    if choice == 0:  # move a SEQ or index
+        value = steps[at][1] << 8 | steps[at][2]
+        value += rng.choice([rng.randint(-300, 300), 0x8000, -0x8000, 0x10000 - value - rng.randint(1, 3)])
+        steps[at][1:3] = (value & 0xFFFF).to_bytes(2, "big")
+    elif choice == 1:
+        steps.insert(at, bytearray(steps[at]))
+    elif choice == 2 and len(steps) > 1:
+        del steps[at]
+    elif choice == 3 and at + 1 < len(steps):
+        steps[at], steps[at + 1] = steps[at + 1], steps[at]
+    elif choice == 4:
+        steps[at][0] = rng.randrange(4)
+    else:  # another window or allow_repeat_tx; the profile, and so where the steps start, stays
+        return bytes([data[0] & 3 | rng.randrange(8) << 2]) + data[1:]
+    return data[:head] + b"".join(steps[:MAX_STEPS])
 
 
 def play(data: bytes, *, rtcp: bool) -> list[Exchange]:

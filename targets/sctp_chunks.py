@@ -58,9 +58,22 @@ def _peer_packet(*chunks: sctp.Chunk) -> bytes:
 
 
 # The peer's side of the handshake our association starts (RFC 9260 §5.1): INIT ACK, then COOKIE ACK.
-INIT_ACK = _peer_packet(sctp.InitChunk(sctp.INIT_ACK, 0, PEER_TAG, 0x100000, 0xFFFF, 0xFFFF, PEER_TSN, (
-    sctp.ForwardTsnSupported(), sctp.SupportedExtensions((sctp.FORWARD_TSN, sctp.RECONFIG)),
-    sctp.StateCookie(b"harness state cookie"))))
+INIT_ACK = _peer_packet(
+    sctp.InitChunk(
+        sctp.INIT_ACK,
+        0,
+        PEER_TAG,
+        0x100000,
+        0xFFFF,
+        0xFFFF,
+        PEER_TSN,
+        (
+            sctp.ForwardTsnSupported(),
+            sctp.SupportedExtensions((sctp.FORWARD_TSN, sctp.RECONFIG)),
+            sctp.StateCookie(b"harness state cookie"),
+        ),
+    )
+)
 COOKIE_ACK = _peer_packet(sctp.RawChunk(sctp.COOKIE_ACK, 0, b""))
 
 _tasks: list["asyncio.Task[Any]"] = []
@@ -118,8 +131,12 @@ async def _close(transport: RTCSctpTransport, failed: bool) -> None:
         with contextlib.suppress(Exception) if failed else contextlib.nullcontext():
             await transport.stop()
     finally:
-        for cancel in (transport._t1_cancel, transport._t2_cancel, transport._t3_cancel,
-                       transport._reconfig_timer_cancel):
+        for cancel in (
+            transport._t1_cancel,
+            transport._t2_cancel,
+            transport._t3_cancel,
+            transport._reconfig_timer_cancel,
+        ):
             cancel()  # the association's own timers: none may fire during a later input
         for task in _tasks:
             if task is not asyncio.current_task():

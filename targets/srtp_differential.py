@@ -1,11 +1,11 @@
-"""SRTP scenarios played on pylibsrtp and on the reference SRTP; any disagreement is a bug; plain bytes guide it.
+"""SRTP scenarios on pylibsrtp and on the reference SRTP; any disagreement is a bug; step and SEQ moves guide it.
 
 What the scenario bytes mean: targets/_srtp_differential.py.
 """
 
 import functools
 
-from _srtp_differential import agree, play
+from _srtp_differential import MAX_STEPS, STEP_LENGTH, agree, mutate, play
 
 from harness.target import Target
 
@@ -18,5 +18,6 @@ target = Target(
     rejects=(),
     instrument=("pylibsrtp",),
     oracle=functools.partial(agree, rtcp=False),
-    max_len=1 + 46 + 6 * 64,  # setting, the longest key and salt, 64 steps
+    mutator=mutate,
+    max_len=1 + 46 + STEP_LENGTH * MAX_STEPS,  # the setting, the longest key and salt, the steps
 )

@@ -177,9 +177,7 @@ target = Target(
     mutator=CODEC.mutator,
     crossover=CODEC.crossover,
     strategy=lambda: CODEC.mutated(
-        ice_checks(username=CHECK_USERNAME)
-        | binding_responses(transaction_id=PENDING_TRANSACTION_ID)
-        | stun_messages()
+        ice_checks(username=CHECK_USERNAME) | binding_responses(transaction_id=PENDING_TRANSACTION_ID) | stun_messages()
     ),
     oracle=round_trips,
 )
