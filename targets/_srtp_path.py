@@ -18,7 +18,7 @@ from aiortc.rtcrtpparameters import RTCRtpParameters
 from aiortc.rtp import AnyRtcpPacket, HeaderExtensionsMap, RtcpPacket, RtpPacket, is_rtcp
 from pylibsrtp import Policy, Session
 
-from harness.protocols.srtp_profiles import PROFILES
+from harness.protocols.srtp_profiles import dtls_srtp_profile
 from harness.target import OracleViolation
 
 PYLIBSRTP_BUFFER = 1500  # pylibsrtp.Session's fixed packet buffer (Session.__init__)
@@ -28,7 +28,7 @@ MAX_RTCP_LENGTH = PYLIBSRTP_BUFFER - pylibsrtp.SRTP_MAX_SRTCP_TRAILER_LEN
 
 PROFILE = SRTP_PROFILES[0]
 # The harness's fixed key material, split for this profile as for every SRTP target (SrtpProfile.master_key).
-MASTER_KEY = next(p for p in PROFILES if PROFILE.openssl_profile == f"SRTP_{p.name}".encode()).master_key
+MASTER_KEY = dtls_srtp_profile(PROFILE.openssl_profile).master_key
 
 # RTCDtlsTransport configures one map with the parameters of every sender and receiver it carries
 # (_register_rtp_sender, _register_rtp_receiver); RTCPeerConnection.createOffer gives each

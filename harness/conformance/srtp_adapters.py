@@ -22,7 +22,7 @@ from typing import Callable, Optional, Protocol
 import pylibsrtp
 from aiortc.rtcdtlstransport import SRTP_PROFILES as AIORTC_SRTP_PROFILES
 
-from harness.protocols.srtp_profiles import PROFILES, SrtpProfile
+from harness.protocols.srtp_profiles import PROFILES, SrtpProfile, dtls_srtp_profile
 from harness.target import UsageError
 
 DEFAULT_ADAPTER = "pylibsrtp"
@@ -73,18 +73,14 @@ class SrtpAdapter(Protocol):
     def outbound(self, policy: SrtpPolicy, key: bytes) -> SrtpEndpoint: ...
 
 
-def _profile_named(openssl_profile: bytes) -> SrtpProfile:
-    return next(p for p in PROFILES if openssl_profile == f"SRTP_{p.name}".encode())
-
-
 # The two configurations the suite runs: libsrtp's defaults (pylibsrtp.Policy() as constructed:
 # AES128_CM_SHA1_80, window 0 meaning libsrtp's 128, no repeated transmission), and the policy
 # aiortc's RTCDtlsTransport._setup_srtp installs for each profile it negotiates.
 POLICIES: tuple[SrtpPolicy, ...] = (
     SrtpPolicy("libsrtp-defaults", PROFILES[0]),
     *(
-        SrtpPolicy(f"aiortc-{_profile_named(p.openssl_profile).name}", _profile_named(p.openssl_profile), 1024, True)
-        for p in AIORTC_SRTP_PROFILES
+        SrtpPolicy(f"aiortc-{profile.name}", profile, 1024, True)
+        for profile in map(dtls_srtp_profile, (p.openssl_profile for p in AIORTC_SRTP_PROFILES))
     ),
 )
 

@@ -58,7 +58,7 @@ from harness.protocols.srtp_replay import (
 
 __all__ = [
     "SessionKeys", "session_keys", "rtp_header_length", "protect_rtp", "unprotect_rtp", "protect_rtcp",
-    "unprotect_rtcp", "srtcp_trailer", "SrtpError", "SrtpParseError", "SrtpAuthenticationError",
+    "unprotect_rtcp", "srtcp_spans", "srtcp_trailer", "SrtpError", "SrtpParseError", "SrtpAuthenticationError",
     "SrtpReplayError", "SrtpDuplicateError", "SrtpTooOldError", "SrtpIndexReuseError", "SrtpContext",
 ]  # fmt: skip
 
@@ -218,12 +218,24 @@ def protect_rtcp(
     return authenticated + _hmac_sha1(keys.auth_key, authenticated)[: profile.srtcp_tag_length]
 
 
+def srtcp_spans(profile: SrtpProfile, length: int) -> tuple[int, int, int]:
+    """(start of the tag, end of the tag, start of E||index) in an SRTCP packet of `length` octets.
+
+    AES-CM appends E||index, then the tag (RFC 3711 §3.4); GCM puts the tag right after the
+    ciphertext, before E||index (RFC 7714 §9).
+    """
+    tag_length = profile.srtcp_tag_length
+    if profile.aead:
+        word = length - SRTCP_WORD_LENGTH
+        return word - tag_length, word, word
+    return length - tag_length, length, length - tag_length - SRTCP_WORD_LENGTH
+
+
 def srtcp_trailer(profile: SrtpProfile, srtcp: bytes) -> tuple[bool, int]:
     """(E flag, SRTCP index) of an SRTCP packet: before the tag (AES-CM), or last (GCM, RFC 7714 §9)."""
-    tag_length = profile.srtcp_tag_length
-    if len(srtcp) < RTCP_HEADER_LENGTH + SRTCP_WORD_LENGTH + tag_length:
+    if len(srtcp) < RTCP_HEADER_LENGTH + SRTCP_WORD_LENGTH + profile.srtcp_tag_length:
         raise SrtpParseError("SRTCP length is invalid")
-    offset = len(srtcp) - SRTCP_WORD_LENGTH - (0 if profile.aead else tag_length)
+    offset = srtcp_spans(profile, len(srtcp))[2]
     word = int(struct.unpack_from("!I", srtcp, offset)[0])
     return bool(word & E_FLAG), word & SRTCP_INDEX_MASK
 

@@ -57,6 +57,11 @@ REFERENCE_PROFILES: tuple[SrtpProfile, ...] = PROFILES + (
 TEST_KEY_MATERIAL = bytes(range(1, 65))
 
 
+def dtls_srtp_profile(name: bytes) -> SrtpProfile:
+    """The profile of a DTLS-SRTP protection profile name (RFC 5764 §4.1.2), as OpenSSL and aiortc spell it."""
+    return next(p for p in PROFILES if name == f"SRTP_{p.name}".encode())
+
+
 def split_profile(data: bytes) -> tuple[SrtpProfile, bytes]:
     """The profile chosen by the first byte of a fuzz input, and the packet that follows it."""
     if not data:
