@@ -35,7 +35,8 @@ from harness.conformance.srtp_requirements import (
     SRTCP_REPLAY,
 )
 from harness.peers.dtls_pair import DtlsPair, RecordingReceiver, dtls_pair
-from harness.protocols.srtp_profiles import PROFILES, SrtpProfile
+from harness.protocols import srtp
+from harness.protocols.srtp_profiles import SrtpProfile, dtls_srtp_profile
 
 T = TypeVar("T")
 
@@ -44,9 +45,6 @@ pytestmark = [pytest.mark.implementation("aiortc"), pytest.mark.filterwarnings("
 
 SSRC = 0x5501A0B2
 PAYLOAD_TYPE = 111  # opus, as aiortc offers it
-RTP_HEADER_LENGTH = 12  # RFC 3550 §5.1, no CSRC and no extension
-RTCP_HEADER_LENGTH = 8  # RFC 3711 §3.4: the Encrypted Portion starts at the ninth octet
-SRTCP_TRAILER_LENGTH = 4  # RFC 3711 §3.4: E flag and 31-bit SRTCP index
 REPLAYS = 5  # how many times each captured datagram is played back
 FIRST_SEQ = 1000
 
@@ -74,7 +72,6 @@ class Media:
     def __init__(self, pair: DtlsPair) -> None:
         self.pair = pair
         self.receiver = RecordingReceiver.register(pair.server, ssrcs=[SSRC, SSRC ^ 1], payload_type=PAYLOAD_TYPE)
-        self.reports_sent = 0
 
     async def rtp(self, seq: int, *, deliver: bool = True) -> bytes:
         """Have the client send one RTP packet; the captured SRTP datagram (held back unless `deliver`)."""
@@ -82,10 +79,9 @@ class Media:
         packet.payload = rtp_payload(seq)
         return await self.pair.send_rtp(self.pair.client, packet.serialize(), deliver=deliver)
 
-    async def rtcp(self, *, deliver: bool = True) -> bytes:
-        """Have the client send its next sender report; the captured SRTCP datagram."""
-        self.reports_sent += 1
-        report = RtcpSrPacket(ssrc=SSRC, sender_info=sender_report(self.reports_sent))
+    async def rtcp(self, number: int, *, deliver: bool = True) -> bytes:
+        """Have the client send sender report `number` (its packet count); the captured SRTCP datagram."""
+        report = RtcpSrPacket(ssrc=SSRC, sender_info=sender_report(number))
         return await self.pair.send_rtp(self.pair.client, bytes(report), deliver=deliver)
 
     async def inject(self, *datagrams: bytes) -> None:
@@ -147,21 +143,12 @@ def nothing_logged_at_warning(caplog: pytest.LogCaptureFixture) -> Iterator[None
 
 def srtp_profile(profile: SRTPProtectionProfile) -> SrtpProfile:
     """The harness's description of an aiortc profile (tag lengths, AEAD or not)."""
-    name = profile.openssl_profile.decode().removeprefix("SRTP_")
-    return next(p for p in PROFILES if p.name == name)
+    return dtls_srtp_profile(profile.openssl_profile)
 
 
 def srtcp_spans(datagram: bytes, profile: SRTPProtectionProfile) -> tuple[int, int, int]:
-    """(start of the tag, end of the tag, start of the E flag and SRTCP index) in an SRTCP datagram.
-
-    AES-CM appends the E flag and index, then the tag (RFC 3711 §3.4); AEAD puts the tag right
-    after the ciphertext, before the E flag and index (RFC 7714 §9).
-    """
-    tag = srtp_profile(profile).srtcp_tag_length
-    if srtp_profile(profile).aead:
-        trailer = len(datagram) - SRTCP_TRAILER_LENGTH
-        return trailer - tag, trailer, trailer
-    return len(datagram) - tag, len(datagram), len(datagram) - tag - SRTCP_TRAILER_LENGTH
+    """(start of the tag, end of the tag, start of the E flag and SRTCP index) in an SRTCP datagram."""
+    return srtp.srtcp_spans(srtp_profile(profile), len(datagram))
 
 
 def flip(datagram: bytes, offset: int, mask: int = 0x01) -> bytes:
@@ -185,7 +172,7 @@ def next_srtcp_index(datagram: bytes, profile: SRTPProtectionProfile) -> bytes:
     _, _, trailer = srtcp_spans(datagram, profile)
     (word,) = struct.unpack_from("!I", datagram, trailer)
     word = (word & 0x80000000) | ((word + 1) & 0x7FFFFFFF)
-    return datagram[:trailer] + struct.pack("!I", word) + datagram[trailer + SRTCP_TRAILER_LENGTH :]
+    return datagram[:trailer] + struct.pack("!I", word) + datagram[trailer + srtp.SRTCP_WORD_LENGTH :]
 
 
 @dataclass(frozen=True)
@@ -198,7 +185,7 @@ class Tamper:
 
 
 RTP_TAMPERS = [
-    Tamper("payload bit flipped", lambda d, p: flip(d, RTP_HEADER_LENGTH)),
+    Tamper("payload bit flipped", lambda d, p: flip(d, srtp.RTP_HEADER_LENGTH)),
     Tamper("header sequence number set to the next packet's", lambda d, p: next_seq(d)),
     Tamper("header timestamp bit flipped", lambda d, p: flip(d, 7)),
     Tamper("header SSRC bit flipped", lambda d, p: flip(d, 11)),
@@ -209,7 +196,7 @@ RTP_TAMPERS = [
 ]
 
 RTCP_TAMPERS = [
-    Tamper("payload bit flipped", lambda d, p: flip(d, RTCP_HEADER_LENGTH)),
+    Tamper("payload bit flipped", lambda d, p: flip(d, srtp.RTCP_HEADER_LENGTH)),
     Tamper("header SSRC bit flipped", lambda d, p: flip(d, 7)),
     Tamper("E flag cleared", lambda d, p: flip(d, srtcp_spans(d, p)[2], 0x80)),
     Tamper("SRTCP index set to the next packet's", next_srtcp_index),
@@ -243,11 +230,11 @@ def test_replayed_srtp_is_delivered_once(profile):
 @SRTCP_REPLAY
 def test_replayed_srtcp_is_delivered_once(profile):
     async def scenario(media: Media) -> list[RtcpSeen]:
-        first = await media.rtcp()
-        latest = await media.rtcp()
+        first = await media.rtcp(1)
+        latest = await media.rtcp(2)
         await media.inject(*[first] * REPLAYS)
         await media.inject(*[latest] * REPLAYS)
-        await media.rtcp()
+        await media.rtcp(3)
         media.assert_still_connected()
         return media.rtcp_seen()
 
@@ -266,42 +253,31 @@ class Forgery:
     seen_at_end: list[RtpSeen] | list[RtcpSeen]
 
 
-async def forge_rtp_first(media: Media, tamper: Tamper, position: str) -> Forgery:
-    seqs = [FIRST_SEQ] if position == "mid-stream" else []
-    for seq in seqs:
-        await media.rtp(seq)
-    genuine = await media.rtp(FIRST_SEQ + 1, deliver=False)
-    following = await media.rtp(FIRST_SEQ + 2, deliver=False)
+async def forge_first(media: Media, tamper: Tamper, position: str, *, rtcp: bool) -> Forgery:
+    """Tampered copies of a held-back packet go in first, then the genuine packet and the next one.
+
+    Packets are numbered by SEQ (RTP) or by the report's packet count (RTCP).
+    """
+    send, seen, sent = (media.rtcp, media.rtcp_seen, rtcp_sent) if rtcp else (media.rtp, media.rtp_seen, rtp_sent)
+    earlier = [FIRST_SEQ] if position == "mid-stream" else []
+    for number in earlier:
+        await send(number)
+    genuine = await send(FIRST_SEQ + 1, deliver=False)
+    following = await send(FIRST_SEQ + 2, deliver=False)
     forged = tamper.alter(genuine, media.pair.profile)
     assert forged != genuine
     await media.inject(*[forged] * REPLAYS)
-    seen_after_forgeries = media.rtp_seen()
+    seen_after_forgeries = seen()
     await media.inject(genuine, following)
     media.assert_still_connected()
-    return Forgery(rtp_sent(*seqs, FIRST_SEQ + 1, FIRST_SEQ + 2), seen_after_forgeries, media.rtp_seen())
-
-
-async def forge_rtcp_first(media: Media, tamper: Tamper, position: str) -> Forgery:
-    numbers = [1] if position == "mid-stream" else []
-    for _ in numbers:
-        await media.rtcp()
-    genuine = await media.rtcp(deliver=False)
-    following = await media.rtcp(deliver=False)
-    forged = tamper.alter(genuine, media.pair.profile)
-    assert forged != genuine
-    await media.inject(*[forged] * REPLAYS)
-    seen_after_forgeries = media.rtcp_seen()
-    await media.inject(genuine, following)
-    media.assert_still_connected()
-    sent = rtcp_sent(*numbers, len(numbers) + 1, len(numbers) + 2)
-    return Forgery(sent, seen_after_forgeries, media.rtcp_seen())
+    return Forgery(sent(*earlier, FIRST_SEQ + 1, FIRST_SEQ + 2), seen_after_forgeries, seen())
 
 
 @pytest.mark.parametrize("position", POSITIONS)
 @pytest.mark.parametrize("tamper", RTP_TAMPERS, ids=str)
 @FAILED_AUTHENTICATION_IS_DISCARDED
 def test_tampered_srtp_is_never_delivered(profile, tamper, position):
-    outcome = run(profile, lambda media: forge_rtp_first(media, tamper, position))
+    outcome = run(profile, lambda media: forge_first(media, tamper, position, rtcp=False))
     assert outcome.seen_after_forgeries == outcome.genuine[:-2]
     assert outcome.seen_at_end == outcome.genuine  # nothing forged slipped in later either
 
@@ -310,7 +286,7 @@ def test_tampered_srtp_is_never_delivered(profile, tamper, position):
 @pytest.mark.parametrize("tamper", RTP_TAMPERS, ids=str)
 @LIST_UPDATED_AFTER_AUTHENTICATION
 def test_tampered_srtp_does_not_burn_the_genuine_index(profile, tamper, position):
-    outcome = run(profile, lambda media: forge_rtp_first(media, tamper, position))
+    outcome = run(profile, lambda media: forge_first(media, tamper, position, rtcp=False))
     assert outcome.seen_at_end[-2:] == outcome.genuine[-2:]
 
 
@@ -318,7 +294,7 @@ def test_tampered_srtp_does_not_burn_the_genuine_index(profile, tamper, position
 @pytest.mark.parametrize("tamper", RTCP_TAMPERS, ids=str)
 @SRTCP_AUTHENTICATED_PORTION
 def test_tampered_srtcp_is_never_delivered(profile, tamper, position):
-    outcome = run(profile, lambda media: forge_rtcp_first(media, tamper, position))
+    outcome = run(profile, lambda media: forge_first(media, tamper, position, rtcp=True))
     assert outcome.seen_after_forgeries == outcome.genuine[:-2]
     assert outcome.seen_at_end == outcome.genuine
 
@@ -327,5 +303,5 @@ def test_tampered_srtcp_is_never_delivered(profile, tamper, position):
 @pytest.mark.parametrize("tamper", RTCP_TAMPERS, ids=str)
 @LIST_UPDATED_AFTER_AUTHENTICATION
 def test_tampered_srtcp_does_not_burn_the_genuine_index(profile, tamper, position):
-    outcome = run(profile, lambda media: forge_rtcp_first(media, tamper, position))
+    outcome = run(profile, lambda media: forge_first(media, tamper, position, rtcp=True))
     assert outcome.seen_at_end[-2:] == outcome.genuine[-2:]
