@@ -35,6 +35,7 @@ from typing import Callable, Optional, Union
 
 import pylibsrtp
 
+from harness import libsrtp
 from harness.protocols import rtp, srtp, srtp_replay
 from harness.protocols.srtp_profiles import PROFILES, TEST_KEY_MATERIAL, SrtpProfile
 from harness.target import OracleViolation
@@ -99,14 +100,9 @@ class Setting:
         return setting, data[1 + length :]
 
     def libsrtp(self, ssrc_type: int) -> pylibsrtp.Session:
-        policy = pylibsrtp.Policy(
-            key=self.key,
-            ssrc_type=ssrc_type,
-            srtp_profile=getattr(pylibsrtp.Policy, f"SRTP_PROFILE_{self.profile.name}"),
+        return libsrtp.session(
+            self.profile, self.key, ssrc_type, window_size=self.window_size, allow_repeat_tx=self.allow_repeat_tx
         )
-        policy.window_size = self.window_size
-        policy.allow_repeat_tx = self.allow_repeat_tx
-        return pylibsrtp.Session(policy)
 
     def reference(self) -> srtp.SrtpContext:
         return srtp.SrtpContext(

@@ -22,6 +22,7 @@ from typing import Callable, Optional, Protocol
 import pylibsrtp
 from aiortc.rtcdtlstransport import SRTP_PROFILES as AIORTC_SRTP_PROFILES
 
+from harness import libsrtp
 from harness.protocols.srtp_profiles import PROFILES, SrtpProfile, dtls_srtp_profile
 from harness.target import UsageError
 
@@ -127,15 +128,15 @@ class PylibsrtpAdapter:
 
     def _session(self, policy: SrtpPolicy, key: bytes, ssrc_type: int) -> PylibsrtpEndpoint:
         try:
-            libsrtp_policy = pylibsrtp.Policy(
-                key=key,
-                ssrc_type=ssrc_type,
-                srtp_profile=getattr(pylibsrtp.Policy, f"SRTP_PROFILE_{policy.profile.name}"),
+            return PylibsrtpEndpoint(
+                libsrtp.session(
+                    policy.profile,
+                    key,
+                    ssrc_type,
+                    window_size=policy.window_size,
+                    allow_repeat_tx=policy.allow_repeat_tx,
+                )
             )
-            if policy.window_size is not None:
-                libsrtp_policy.window_size = policy.window_size
-            libsrtp_policy.allow_repeat_tx = policy.allow_repeat_tx
-            return PylibsrtpEndpoint(pylibsrtp.Session(libsrtp_policy))
         except (pylibsrtp.Error, ValueError, OverflowError) as exc:
             # ValueError: a key too short (Policy.key); OverflowError: a window size outside the
             # C field (cffi); pylibsrtp.Error: libsrtp's srtp_create refused the policy.

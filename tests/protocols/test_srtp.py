@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness import libsrtp
 from harness.protocols import srtp
 from harness.protocols.srtp_keys import (
     SessionKeys,
@@ -309,15 +310,9 @@ def test_pylibsrtp_derives_the_rfc_3711_b3_session_keys():
 # Differential: the reference against pylibsrtp, byte for byte.
 
 
-def libsrtp_session(profile: SrtpProfile, outbound: bool, **settings_) -> pylibsrtp.Session:
-    policy = pylibsrtp.Policy(
-        key=profile.master_key,
-        ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND if outbound else pylibsrtp.Policy.SSRC_ANY_INBOUND,
-        srtp_profile=getattr(pylibsrtp.Policy, f"SRTP_PROFILE_{profile.name}"),
-    )
-    for name, value in settings_.items():
-        setattr(policy, name, value)
-    return pylibsrtp.Session(policy)
+def libsrtp_session(profile: SrtpProfile, outbound: bool) -> pylibsrtp.Session:
+    ssrc_type = pylibsrtp.Policy.SSRC_ANY_OUTBOUND if outbound else pylibsrtp.Policy.SSRC_ANY_INBOUND
+    return libsrtp.session(profile, profile.master_key, ssrc_type)
 
 
 @st.composite
