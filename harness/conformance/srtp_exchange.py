@@ -13,16 +13,14 @@ the wrong index fails even when the implementation raises nothing.
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, replace
 from typing import Iterable
 
 from harness.conformance.srtp_adapters import Refused, SrtpEndpoint
-from harness.protocols import srtp
+from harness.protocols import rtcp, rtp, srtp
 from harness.protocols.srtp_profiles import SrtpProfile
 
 DEFAULT_SSRC = 0x5501A0B2
-RTP_VERSION = 0x80  # RFC 3550 §5.1: V=2, no padding, extension or CSRC
 PAYLOAD_TYPE = 96  # the first dynamic payload type (RFC 3551 §6)
 
 
@@ -50,12 +48,13 @@ def truncate(datagram: Datagram, octets: int) -> Datagram:
 
 
 def rtp_packet(ssrc: int, seq: int, payload: bytes, timestamp: int = 0) -> bytes:
-    return struct.pack("!BBHII", RTP_VERSION, PAYLOAD_TYPE, seq, timestamp, ssrc) + payload
+    """A plain RTP packet: no CSRC, extension or padding (RFC 3550 §5.1)."""
+    return bytes(rtp.RtpPacket(PAYLOAD_TYPE, seq, timestamp, ssrc, payload=payload))
 
 
 def sender_report(ssrc: int, packet_count: int = 0) -> bytes:
     """An RTCP SR with no report block (RFC 3550 §6.4.1): SRTCP's first packet must be SR or RR."""
-    return struct.pack("!BBHIIIIII", 0x80, 200, 6, ssrc, 0, 0, 0, packet_count, 0)
+    return rtcp.encode_packet(rtcp.SenderReport(ssrc, packet_count=packet_count))
 
 
 class Sender:
