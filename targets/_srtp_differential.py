@@ -36,7 +36,7 @@ from typing import Callable, Optional, Union
 import pylibsrtp
 
 from harness import libsrtp
-from harness.protocols import rtp, srtp, srtp_replay
+from harness.protocols import rtcp, rtp, srtp, srtp_replay
 from harness.protocols.srtp_profiles import PROFILES, TEST_KEY_MATERIAL, SrtpProfile
 from harness.target import OracleViolation
 
@@ -133,9 +133,9 @@ def rtp_plaintext(seq: int, flags: int, length: int) -> bytes:
 
 
 def rtcp_plaintext(flags: int, length: int) -> bytes:
-    """An RTCP receiver report (RFC 3550 §6.4.2) of the SSRC the flags pick, padded out to `length` octets."""
-    words = length // 4
-    return struct.pack("!BBHI", 0x80, 201, 1 + words, SSRCS[flags & 3]) + bytes(4) + bytes(4 * words)
+    """An RTCP receiver report (RFC 3550 §6.4.2) of the SSRC the flags pick, with `length` // 4 words
+    of profile-specific extension."""
+    return rtcp.encode_packet(rtcp.ReceiverReport(SSRCS[flags & 3], extension=bytes(4 * (length // 4))))
 
 
 @dataclass(frozen=True)
