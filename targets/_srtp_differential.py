@@ -82,6 +82,12 @@ def _reference(call: Callable[[bytes], bytes], data: bytes) -> Verdict:
         return type(exc).__name__.removeprefix("Srtp").removesuffix("Error")
 
 
+def setting_length(first: int) -> int:
+    """Octets before the steps: the setting octet `first`, then its profile's master key and salt."""
+    profile = PROFILES[first % len(PROFILES)]
+    return 1 + profile.key_length + profile.salt_length
+
+
 @dataclass(frozen=True)
 class Setting:
     profile: SrtpProfile
@@ -93,11 +99,11 @@ class Setting:
     def parse(cls, data: bytes) -> tuple["Setting", bytes]:
         first = data[0] if data else 0
         profile = PROFILES[first % len(PROFILES)]
-        length = profile.key_length + profile.salt_length
+        head = setting_length(first)
         # Missing key octets come from the harness's test key, so every input names a whole key.
-        key = (data[1 : 1 + length] + TEST_KEY_MATERIAL[len(data[1 : 1 + length]) :])[:length]
+        key = (data[1:head] + TEST_KEY_MATERIAL[len(data[1:head]) :])[: head - 1]
         setting = cls(profile, WINDOW_SIZES[first >> 2 & 3], bool(first >> 4 & 1), key)
-        return setting, data[1 + length :]
+        return setting, data[head:]
 
     def libsrtp(self, ssrc_type: int) -> pylibsrtp.Session:
         return libsrtp.session(
@@ -176,14 +182,17 @@ class Scenario:
         verdict = _libsrtp(_method(self.receiver, "unprotect", self.rtcp), datagram)
         self.transcript.append(Exchange("unprotect", datagram, verdict))
 
+    @functools.cached_property
+    def keys(self) -> srtp.SessionKeys:
+        """The session keys CRAFT protects with, derived once per scenario."""
+        return srtp.session_keys(self.setting.profile, self.setting.key, rtcp=self.rtcp)
+
     def craft(self, a: int, b: int, flags: int, length: int, arg: int) -> bytes:
-        s = self.setting
+        profile = self.setting.profile
         if self.rtcp:
-            keys = srtp.session_keys(s.profile, s.key, rtcp=True)
             index = (arg & 0x7F) << 16 | a << 8 | b
-            return srtp.protect_rtcp(keys, s.profile, rtcp_plaintext(flags, length), index, encrypt=not flags & 0x80)
-        keys = srtp.session_keys(s.profile, s.key, rtcp=False)
-        return srtp.protect_rtp(keys, s.profile, rtp_plaintext(a << 8 | b, flags, length), arg << 16 | a << 8 | b)
+            return srtp.protect_rtcp(self.keys, profile, rtcp_plaintext(flags, length), index, encrypt=not flags & 0x80)
+        return srtp.protect_rtp(self.keys, profile, rtp_plaintext(a << 8 | b, flags, length), arg << 16 | a << 8 | b)
 
     def step(self, op: int, a: int, b: int, flags: int, length: int, arg: int) -> None:
         if op == SEND:
@@ -214,8 +223,7 @@ def mutate(data: bytes, rng: random.Random) -> Optional[bytes]:
     """
     if not data:
         return None
-    profile = PROFILES[data[0] % len(PROFILES)]
-    head = 1 + profile.key_length + profile.salt_length
+    head = setting_length(data[0])
     if len(data) < head:
         return None
     body = data[head:]
