@@ -127,8 +127,13 @@ class RunReport:
         return ET.tostring(suite, encoding="unicode", xml_declaration=True)
 
     def write(self, directory: Path) -> list[Path]:
-        paths = [directory / "report.md", directory / "report.json", directory / "junit.xml"]
-        atomic_write(paths[0], self.markdown().encode())
-        atomic_write(paths[1], json.dumps(self.to_dict(), indent=2, default=str).encode())
-        atomic_write(paths[2], self.junit().encode())
-        return paths
+        return write_report(directory, self.markdown(), self.to_dict(), self.junit())
+
+
+def write_report(directory: Path, markdown: str, data: dict[str, object], junit: str) -> list[Path]:
+    """report.md, report.json and junit.xml in `directory`, each written atomically."""
+    paths = [directory / "report.md", directory / "report.json", directory / "junit.xml"]
+    atomic_write(paths[0], markdown.encode())
+    atomic_write(paths[1], json.dumps(data, indent=2, default=str).encode())
+    atomic_write(paths[2], junit.encode())
+    return paths

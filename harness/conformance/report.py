@@ -7,14 +7,13 @@ non-conformance, with its reason), PASS; SKIP when every test of it was skipped.
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from harness.bugs import atomic_write
 from harness.conformance.requirements import Requirement
+from harness.report import write_report
 
 OUTCOMES = ("FAIL", "ERROR", "XPASS", "XFAIL", "PASS", "SKIP")  # worst first
 FAILING = ("FAIL", "ERROR", "XPASS")
@@ -147,11 +146,7 @@ class ConformanceReport:
         return ET.tostring(suite, encoding="unicode", xml_declaration=True)
 
     def write(self, directory: Path) -> list[Path]:
-        paths = [directory / "report.md", directory / "report.json", directory / "junit.xml"]
-        atomic_write(paths[0], self.markdown().encode())
-        atomic_write(paths[1], json.dumps(self.to_dict(), indent=2).encode())
-        atomic_write(paths[2], self.junit().encode())
-        return paths
+        return write_report(directory, self.markdown(), self.to_dict(), self.junit())
 
 
 def _section_key(section: str) -> tuple[int, ...]:
