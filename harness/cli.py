@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from harness.bugs import BugStore, atomic_write
+from harness.conformance import DEFAULT_ADAPTER
 from harness.conformance.expected import CONFORMANCE_DIR
-from harness.conformance.srtp_adapters import DEFAULT_ADAPTER, load_adapter
 from harness.engines import replay as replay_engine
 from harness.known_bugs import Registry
 from harness.minimize import minimize_bug
@@ -267,7 +267,10 @@ def cmd_campaign(args: argparse.Namespace) -> int:
 
 def cmd_conformance(args: argparse.Namespace) -> int:
     """The suites under tests/conformance/ through pytest and the conformance plugin."""
+    # Imported here: the adapters load aiortc and pylibsrtp, which no other command needs up front.
     import pytest
+
+    from harness.conformance.srtp_adapters import load_adapter
 
     load_adapter(args.srtp_adapter)  # a bad adapter is a one-line usage error here, not pytest's
     if not CONFORMANCE_DIR.is_dir():

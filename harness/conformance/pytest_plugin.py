@@ -21,9 +21,9 @@ from typing import Optional
 
 import pytest
 
-from harness.conformance import expected, requirements
+from harness.conformance import DEFAULT_ADAPTER, expected, requirements
 from harness.conformance.report import CaseResult, ConformanceReport, first_line
-from harness.conformance.srtp_adapters import DEFAULT_ADAPTER, SrtpAdapter, load_adapter
+from harness.conformance.srtp_adapters import SrtpAdapter, load_adapter
 from harness.target import UsageError
 
 ADAPTER = pytest.StashKey[SrtpAdapter]()

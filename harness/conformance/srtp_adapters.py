@@ -23,10 +23,10 @@ import pylibsrtp
 from aiortc.rtcdtlstransport import SRTP_PROFILES as AIORTC_SRTP_PROFILES
 
 from harness import libsrtp
+from harness.conformance import DEFAULT_ADAPTER
 from harness.protocols.srtp_profiles import PROFILES, SrtpProfile, dtls_srtp_profile
 from harness.target import UsageError
 
-DEFAULT_ADAPTER = "pylibsrtp"
 ADAPTER_ATTRIBUTES = (
     "name",
     "version",
