@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from harness.bugs import BugStore, atomic_write
-from harness.conformance import DEFAULT_ADAPTER
-from harness.conformance.expected import CONFORMANCE_DIR
+from harness.conformance import suites
 from harness.engines import replay as replay_engine
 from harness.known_bugs import Registry
 from harness.minimize import minimize_bug
@@ -116,10 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
         "conformance", help="run the conformance suites; print and write the per-requirement report"
     )
     conformance.add_argument(
-        "--srtp-adapter", default=DEFAULT_ADAPTER, help="SRTP implementation: pylibsrtp, file.py:Name or module:Name"
+        "suites", nargs="*", metavar="SUITE", help=f"default all: {', '.join(s.name for s in suites.SUITES)}"
     )
+    for suite in suites.SUITES:
+        conformance.add_argument(
+            suite.option,
+            dest=suite.dest,
+            default=suite.default,
+            help=f"{suite.name} implementation: {suite.default}, file.py:Name or module:Name",
+        )
     conformance.add_argument("--report", type=Path, default=DEFAULT_WORKDIR / "conformance", help="report folder")
-    conformance.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest (after --)")
+    conformance.epilog = "Arguments after -- are passed on to pytest."
     return parser
 
 
@@ -267,24 +273,24 @@ def cmd_campaign(args: argparse.Namespace) -> int:
 
 def cmd_conformance(args: argparse.Namespace) -> int:
     """The suites under tests/conformance/ through pytest and the conformance plugin."""
-    # Imported here: the adapters load aiortc and pylibsrtp, which no other command needs up front.
     import pytest
 
-    from harness.conformance.srtp_adapters import load_adapter
-
-    load_adapter(args.srtp_adapter)  # a bad adapter is a one-line usage error here, not pytest's
-    if not CONFORMANCE_DIR.is_dir():
-        raise UsageError(f"the conformance suites are in a source checkout: {CONFORMANCE_DIR} does not exist")
-    extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
+    chosen = suites.named(args.suites)
+    for suite in chosen:
+        # A bad adapter is a one-line usage error here, not pytest's. Only the suites that run load
+        # theirs: the adapters import the stack under test, which no other command needs up front.
+        suite.load(getattr(args, suite.dest))
+        if not suite.folder.is_dir():
+            raise UsageError(f"the conformance suites are in a source checkout: {suite.folder} does not exist")
     status = pytest.main(
         [
-            str(CONFORMANCE_DIR),
+            *(str(suite.folder) for suite in chosen),
             "-q",
             "-p",
             "no:cacheprovider",
-            f"--srtp-adapter={args.srtp_adapter}",
+            *(f"{suite.option}={getattr(args, suite.dest)}" for suite in chosen),
             f"--conformance-report={args.report}",
-            *extra,
+            *args.pytest_args,
         ]
     )
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -311,7 +317,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    # What follows "--" is pytest's (conformance only): the suites named before it are positional too.
+    passed_on = words[words.index("--") + 1 :] if "--" in words else []
+    parser = build_parser()
+    args = parser.parse_args(words[: len(words) - len(passed_on) - (1 if "--" in words else 0)])
+    if passed_on and args.command != "conformance":
+        parser.error("only conformance passes arguments after -- on (to pytest)")
+    args.pytest_args = passed_on
     if not args.targets_dir.is_dir():
         say(f"harness: error: targets folder {args.targets_dir} does not exist")
         return EXIT_USAGE

@@ -31,7 +31,15 @@ class UsageError(Exception):
 
 
 class OracleViolation(Exception):
-    """A property beyond "did not crash" failed (round trip, differential, liveness)."""
+    """A property beyond "did not crash" failed (round trip, differential, liveness).
+
+    `prop` names the property ("round-trip-keeps-packet", "fingerprint-checked"): the bug's signature
+    is built from it, not from the helper that raised, so renaming a helper never changes a bug.
+    """
+
+    def __init__(self, prop: str, detail: str = "") -> None:
+        super().__init__(f"{prop}: {detail}" if detail else prop)
+        self.property = prop
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ rejected: it raised one of the target's `rejects`, its documented way to refuse 
 bug:      anything else, of one of the kinds below.
 
 A signature is (kind, exception type, innermost frame inside the component), written
-"kind:Type@package/module.py:function". Line numbers are left out on purpose: a hang
-stops at whichever line of a loop it happened to be on, and the function is what a
-maintainer greps for. The same signature found twice, or on two machines, is one bug.
+"kind:Type@package/module.py:function"; a property violation's is (oracle, the property, the
+component's frame it carries or else the target), written "oracle:property@frame-or-target".
+Line numbers are left out on purpose: a hang stops at whichever line of a loop it happened to
+be on, and the function is what a maintainer greps for. The same signature found twice, or on two machines, is one bug.
 """
 
 from __future__ import annotations
@@ -167,6 +168,25 @@ def bug_from_exception(kind: str, exc: BaseException, target: Target, with_trace
     )
 
 
+def bug_from_violation(exc: OracleViolation, target: Target, with_traceback: bool) -> Outcome:
+    """A property violation: its signature is the property and where it broke: the component's own
+    frame when the violation carries one (a serializer that raised), else the target."""
+    root = component_root(target.component_package)
+    frames = frames_of(exc.__traceback__)
+    frame, line = innermost_frame(frames, root)
+    if not any(_module_path(filename, root)[0] for filename, _, _ in frames):
+        frame = target.name
+    return Outcome(
+        verdict=BUG,
+        kind=ORACLE,
+        error=exc.property,
+        frame=frame,
+        line=line,
+        message=str(exc)[:500],
+        traceback="".join(traceback.format_exception(exc)) if with_traceback else "",
+    )
+
+
 def bug_from_dump(kind: str, error: str, dump: str, target: Target, message: str) -> Outcome:
     """A bug seen from outside the process: a signal, a hang, an exit, with its dump."""
     frame, line = innermost_frame(frames_of_dump(dump), component_root(target.component_package))
@@ -204,7 +224,7 @@ def classify_call(target: Target, data: bytes, *, with_traceback: bool = True) -
             return _REJECTED
         return Outcome(verdict=REJECTED, error=error_name(exc), message=str(exc)[:500])
     except OracleViolation as exc:
-        return bug_from_exception(ORACLE, exc, target, with_traceback)
+        return bug_from_violation(exc, target, with_traceback)
     except InputTimeout:
         return bug_from_overrun(target, with_traceback)
     except MemoryError as exc:

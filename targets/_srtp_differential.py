@@ -18,7 +18,7 @@ allow_repeat_tx; the master key and salt follow; then 6-octet steps, each
 and returns the transcript of its calls and answers; `agree`, the oracle, makes the same calls on
 the reference in the same order and must get the same answers: the same protected bytes, the
 same plaintext, or a refusal where pylibsrtp refused. A disagreement is an OracleViolation whose
-type names the operation and each side's verdict (libsrtp's refusal in its own words, the
+property names the operation and each side's verdict (libsrtp's refusal in its own words, the
 reference's error class), so that one root cause is one signature. The SRTCP senders start at
 index 1, as libsrtp does (RFC 3711 §3.4 says 0: tests/conformance records that); that
 difference is not fuzzed again.
@@ -51,13 +51,7 @@ Verdict = Union[bytes, str]  # the output, or the refusal in the implementation'
 
 
 class Disagreement(OracleViolation):
-    """pylibsrtp and the reference judged one packet differently."""
-
-
-@functools.lru_cache(maxsize=None)
-def disagreement(name: str) -> type[Disagreement]:
-    """One exception type per kind of disagreement: its name becomes the bug signature."""
-    return type(name, (Disagreement,), {"__module__": "srtp_differential"})
+    """pylibsrtp and the reference judged one packet differently; the property names how."""
 
 
 def _words(text: str) -> str:
@@ -305,7 +299,8 @@ def agree(data: bytes, transcript: list[Exchange], *, rtcp: bool) -> None:
         if (isinstance(libsrtp, bytes) or isinstance(reference, bytes)) and libsrtp != reference:
             operation = exchange.operation.capitalize()
             name = f"{kind}{operation}_libsrtp{_name(libsrtp)}_reference{_name(reference)}{circumstance}"
-            raise disagreement(name)(
+            raise Disagreement(
+                name,
                 f"{kind} {exchange.operation} of {exchange.data.hex()} ({setting.profile.name}, window "
                 f"{setting.window_size}): libsrtp {libsrtp!r}, reference {reference!r}"
             )

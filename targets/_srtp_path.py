@@ -107,14 +107,18 @@ def _serialized(received: Union[RtpPacket, list[AnyRtcpPacket]]) -> bytes:
         return b"".join(bytes(packet) for packet in received)
     except Exception as exc:
         # Re-raised with the serializer's traceback, so the signature names aiortc's failing frame.
-        raise OracleViolation(f"aiortc cannot serialize what it parsed: {exc!r}").with_traceback(exc.__traceback__)
+        raise OracleViolation(
+            "parsed-packet-serializes", f"aiortc cannot serialize what it parsed: {exc!r}"
+        ).with_traceback(exc.__traceback__)
 
 
 def _reparsed(data: bytes, rtp: bool) -> Union[RtpPacket, list[AnyRtcpPacket]]:
     try:
         return RtpPacket.parse(data, EXTENSIONS_MAP) if rtp else RtcpPacket.parse(data)
     except Exception as exc:
-        raise OracleViolation(f"aiortc refuses its own serialization {data.hex()}: {exc!r}").with_traceback(
+        raise OracleViolation(
+            "serialization-parses", f"aiortc refuses its own serialization {data.hex()}: {exc!r}"
+        ).with_traceback(
             exc.__traceback__
         )
 
@@ -127,6 +131,8 @@ def round_trip(data: bytes, received: Received) -> None:
     again = _reparsed(_serialized(received), rtp)
     if isinstance(received, RtpPacket) and isinstance(again, RtpPacket):
         if _rtp_fields(received) != _rtp_fields(again):
-            raise OracleViolation(f"RTP round trip changed {_rtp_fields(received)} into {_rtp_fields(again)}")
+            raise OracleViolation(
+                "round-trip-keeps-packet", f"RTP round trip changed {_rtp_fields(received)} into {_rtp_fields(again)}"
+            )
     elif again != received:
-        raise OracleViolation(f"RTCP round trip changed {received} into {again}")
+        raise OracleViolation("round-trip-keeps-packet", f"RTCP round trip changed {received} into {again}")

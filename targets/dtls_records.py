@@ -20,7 +20,10 @@ STATES_AFTER_ONE_FLIGHT = ("connecting", "failed")
 def answers_are_dtls(data: bytes, outcome: FlightOutcome) -> None:
     """The transport stays unconnected, and every datagram it sends decodes as DTLS records again."""
     if outcome.state not in STATES_AFTER_ONE_FLIGHT or outcome.encrypted:
-        raise OracleViolation(f"DTLS server is {outcome.state!r} (encrypted={outcome.encrypted}) after one flight")
+        raise OracleViolation(
+            "unconnected-after-one-flight",
+            f"DTLS server is {outcome.state!r} (encrypted={outcome.encrypted}) after one flight",
+        )
     for answer in outcome.answers:
         try:
             records = Datagram.parse(answer).records
@@ -28,9 +31,10 @@ def answers_are_dtls(data: bytes, outcome: FlightOutcome) -> None:
                 if record.content_type == HANDSHAKE and record.epoch == 0:
                     parse_handshakes(record.fragment)
         except ValueError as exc:
-            raise OracleViolation(f"DTLS server answered a datagram that is not DTLS: {exc}") from exc
+            message = f"DTLS server answered a datagram that is not DTLS: {exc}"
+            raise OracleViolation("answers-are-dtls", message) from exc
         if any(record.version not in VERSIONS for record in records):
-            raise OracleViolation("DTLS server answered with a record version that is not DTLS")
+            raise OracleViolation("answers-are-dtls", "DTLS server answered with a record version that is not DTLS")
 
 
 target = Target(

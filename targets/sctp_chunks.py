@@ -7,16 +7,16 @@ Nothing catches around that call, so any exception is a bug; the repair sets the
 the tag the association expects, and the SCTP codec guides the mutations.
 """
 
-import asyncio
 import contextlib
 import struct
-from typing import Any, Coroutine, Optional, cast
+from typing import Optional, cast
 
 from aiortc.rtcdatachannel import RTCDataChannel, RTCDataChannelParameters
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcsctptransport import CHUNK_TYPES as AIORTC_CHUNK_TYPES
 from aiortc.rtcsctptransport import RTCSctpCapabilities, RTCSctpTransport, parse_packet, serialize_packet
 
+from harness.aio import DRIVER
 from harness.protocols import sctp, sctp_fuzzing
 from harness.target import OracleViolation, Target
 
@@ -28,8 +28,6 @@ PEER_TSN = 0xFFFFFFF8
 PORT = 5000
 # A DTLS record's plaintext: RTCDtlsTransport._recv_next reads at most 1500 bytes (self._ssl.recv(1500)).
 MAX_PACKET = 1500
-# Rounds of the event loop that the tasks an input starts (data channel flushes, RE-CONFIG) get to finish.
-SETTLE_ROUNDS = 8
 
 
 class FakeDtlsTransport:
@@ -76,38 +74,6 @@ INIT_ACK = _peer_packet(
 )
 COOKIE_ACK = _peer_packet(sctp.RawChunk(sctp.COOKIE_ACK, 0, b""))
 
-_tasks: list["asyncio.Task[Any]"] = []
-
-
-def _recording_task_factory(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any]) -> "asyncio.Task[Any]":
-    task = asyncio.Task(coro, loop=loop)
-    _tasks.append(task)
-    return task
-
-
-_loops: list[asyncio.AbstractEventLoop] = []
-
-
-def _loop() -> asyncio.AbstractEventLoop:
-    """One loop for the process, made on first use; every input leaves no timer or task behind in it."""
-    if not _loops:
-        loop = asyncio.new_event_loop()
-        loop.set_task_factory(_recording_task_factory)  # type: ignore[arg-type]
-        _loops.append(loop)
-    return _loops[0]
-
-
-async def _settle() -> None:
-    """Let the tasks the association started run; re-raise the first that failed (nothing else would see it)."""
-    for _ in range(SETTLE_ROUNDS):
-        if all(task.done() for task in _tasks if task is not asyncio.current_task()):
-            break
-        await asyncio.sleep(0)
-    for task in _tasks:
-        if task.done() and not task.cancelled() and task.exception() is not None:
-            raise cast(BaseException, task.exception())
-
-
 async def _established() -> RTCSctpTransport:
     transport = RTCSctpTransport(cast(RTCDtlsTransport, FakeDtlsTransport()), port=PORT)
     # The association's own fields that __init__ fills from random32() and os.urandom(), pinned.
@@ -121,7 +87,7 @@ async def _established() -> RTCSctpTransport:
     await transport._handle_data(COOKIE_ACK)
     RTCDataChannel(transport, RTCDataChannelParameters(label="in-band"))  # stream 0, awaits the peer's DCEP ACK
     RTCDataChannel(transport, RTCDataChannelParameters(label="negotiated", negotiated=True, id=2))
-    await _settle()
+    await DRIVER.settle()
     return transport
 
 
@@ -138,11 +104,6 @@ async def _close(transport: RTCSctpTransport, failed: bool) -> None:
             transport._reconfig_timer_cancel,
         ):
             cancel()  # the association's own timers: none may fire during a later input
-        for task in _tasks:
-            if task is not asyncio.current_task():
-                task.cancel()
-        await asyncio.sleep(0)
-        _tasks.clear()
 
 
 async def _receive(data: bytes) -> list[bytes]:
@@ -151,7 +112,7 @@ async def _receive(data: bytes) -> list[bytes]:
     try:
         # aiortc.rtcdtlstransport.RTCDtlsTransport._recv_next awaits this with no handler around it.
         await transport._handle_data(data)
-        await _settle()
+        await DRIVER.settle()
         failed = False
     finally:
         await _close(transport, failed)
@@ -160,7 +121,7 @@ async def _receive(data: bytes) -> list[bytes]:
 
 def receive(data: bytes) -> list[bytes]:
     """The packets the association sent (handshake, DCEP, then its answers to the input)."""
-    return _loop().run_until_complete(_receive(data))
+    return DRIVER.run_alone(_receive(data))
 
 
 def repair(data: bytes) -> bytes:
@@ -182,9 +143,13 @@ def round_trip(packet: bytes, result: object) -> None:
     for position, chunk in enumerate(chunks):
         again = parse_packet(serialize_packet(source, destination, tag, chunk))[3]
         if [type(c) for c in again] != [type(chunk)] or bytes(again[0]) != bytes(chunk):
-            raise OracleViolation(f"aiortc's {chunk!r} does not parse back from its own serialization")
+            raise OracleViolation(
+                "chunk-serialization-parses", f"aiortc's {chunk!r} does not parse back from its own serialization"
+            )
         if ours and _as_chunk(bytes(chunk)) != sctp.encode_chunk(ours[position]):
-            raise OracleViolation(f"aiortc's {chunk!r} serializes to another chunk than the one received")
+            raise OracleViolation(
+                "chunk-round-trip-matches-wire", f"aiortc's {chunk!r} serializes to another chunk than the one received"
+            )
 
 
 def _as_chunk(encoded: bytes) -> bytes:

@@ -10,26 +10,28 @@ from harness.protocols.sdp_fuzzing import CODEC, session_descriptions
 from harness.target import OracleViolation, Target
 
 
-# Each property has its own function, so that each failure has its own bug signature.
 def serializes(description: sdp.SessionDescription) -> str:
     # RTCPeerConnection.localDescription and remoteDescription call str() on the parsed description.
     try:
         return str(description)
     except Exception as exc:
-        raise OracleViolation(f"str() of an accepted description raised {exc!r}") from exc
+        message = f"str() of an accepted description raised {exc!r}"
+        raise OracleViolation("parsed-description-serializes", message) from exc
 
 
 def serialization_parses(text: str) -> sdp.SessionDescription:
     try:
         return sdp.SessionDescription.parse(text)
     except Exception as exc:
-        raise OracleViolation(f"aiortc's own serialization does not parse: {exc!r}") from exc
+        raise OracleViolation("serialization-parses", f"aiortc's own serialization does not parse: {exc!r}") from exc
 
 
 def serialization_is_stable(text: str, again: str) -> None:
     # aiortc's descriptions define no equality: compare what they serialize to.
     if again != text:
-        raise OracleViolation(f"serialize-parse-serialize changed the text: {text!r} became {again!r}")
+        raise OracleViolation(
+            "serialization-stable", f"serialize-parse-serialize changed the text: {text!r} became {again!r}"
+        )
 
 
 def round_trip(data: bytes, description: sdp.SessionDescription) -> None:

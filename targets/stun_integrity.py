@@ -18,6 +18,7 @@ from aioice import Candidate, Connection, stun
 from aioice.candidate import candidate_priority
 from aioice.ice import StunProtocol
 
+from harness.aio import DRIVER
 from harness.protocols.stun import ERROR_RESPONSE, SUCCESS_RESPONSE, sign, split_message_type
 from harness.protocols.stun_fuzzing import CODEC, binding_responses, ice_checks, stun_messages
 from harness.target import OracleViolation, Target
@@ -28,8 +29,6 @@ CHECK_USERNAME = f"{LOCAL_USERNAME}:{REMOTE_USERNAME}"  # RFC 8445 §7.2.2: rece
 LOCAL_ADDR, PEER_ADDR = ("127.0.0.1", 50001), ("127.0.0.1", 50002)
 PENDING_TRANSACTION_ID = bytes.fromhex("b7e7a701bc34d686fa87dfae")
 TIE_BREAKER = 1 << 63  # half way, so that a peer's tie-breaker may win or lose (RFC 8445 §7.3.1.1)
-
-loop = asyncio.new_event_loop()  # one loop for all inputs: each input's tasks end before the next
 
 
 def repair(data: bytes) -> bytes:
@@ -86,13 +85,11 @@ async def deliver(data: bytes) -> list[bytes]:
         request = stun.Message(stun.Method.BINDING, stun.Class.REQUEST, transaction_id=PENDING_TRANSACTION_ID)
         request.attributes["USERNAME"] = f"{REMOTE_USERNAME}:{LOCAL_USERNAME}"
         pending = asyncio.ensure_future(protocol.request(request, PEER_ADDR, integrity_key=REMOTE_PASSWORD.encode()))
-        try:
-            await asyncio.sleep(0)  # the transaction starts (and sends its request)
-            protocol.datagram_received(data, PEER_ADDR)
-            await asyncio.sleep(0)  # triggered checks start; a response ends the transaction
-            raise_task_errors(pending)
-        finally:  # nothing outlives the input, not even after a finding
-            await cancel_tasks()
+        await asyncio.sleep(0)  # the transaction starts (and sends its request)
+        protocol.datagram_received(data, PEER_ADDR)
+        await asyncio.sleep(0)  # triggered checks start; a response ends the transaction
+        raise_task_errors(pending)
+        await DRIVER.cancel_tasks()  # the first agent's checks end before the second agent hears the datagram
         sent += transport.sent
     return sent
 
@@ -107,15 +104,8 @@ def raise_task_errors(pending: "asyncio.Future[Any]") -> None:
         raise error
 
 
-async def cancel_tasks() -> None:
-    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-
 def receive(data: bytes) -> tuple[Optional[stun.Message], list[bytes]]:
-    sent = loop.run_until_complete(deliver(data))
+    sent = DRIVER.run_alone(deliver(data))
     try:
         message: Optional[stun.Message] = stun.parse_message(data)
     except ValueError:  # not STUN for aioice: handed to the application as data
@@ -134,24 +124,27 @@ def serialized(message: stun.Message) -> bytes:
     try:
         return bytes(copy)
     except Exception as exc:
-        raise OracleViolation(f"aioice cannot serialize what it parsed, {message}: {exc!r}") from exc
+        detail = f"aioice cannot serialize what it parsed, {message}: {exc!r}"
+        raise OracleViolation("parsed-message-serializes", detail) from exc
 
 
 def parsed_again(message: stun.Message, data: bytes) -> None:
     try:
         again = stun.parse_message(data)
     except Exception as exc:
-        raise OracleViolation(f"aioice cannot parse its serialization of {message}: {exc!r}") from exc
+        detail = f"aioice cannot parse its serialization of {message}: {exc!r}"
+        raise OracleViolation("serialization-parses", detail) from exc
     fields = (message.message_method, message.message_class, message.transaction_id, without_fingerprint(message))
     if (again.message_method, again.message_class, again.transaction_id, again.attributes) != fields:
-        raise OracleViolation(f"{message} serializes to {again}")
+        raise OracleViolation("round-trip-keeps-message", f"{message} serializes to {again}")
 
 
 def sent_parses(datagram: bytes) -> None:
     try:
         stun.parse_message(datagram)
     except Exception as exc:
-        raise OracleViolation(f"aioice sent {datagram.hex()}, which it cannot parse: {exc!r}") from exc
+        detail = f"aioice sent {datagram.hex()}, which it cannot parse: {exc!r}"
+        raise OracleViolation("sent-datagram-parses", detail) from exc
 
 
 def round_trips(data: bytes, result: tuple[Optional[stun.Message], list[bytes]]) -> None:

@@ -36,7 +36,7 @@ RUNS.update({name: f"{BROKEN}:{name}" for name in MUTANTS})
 def conformance(adapter: str, report: Path) -> tuple[int, dict, str]:
     """Exit status, report.json and the output of one run; report.md stays beside report.json."""
     run = subprocess.run(
-        [sys.executable, "-m", "harness", "conformance", "--srtp-adapter", adapter, "--report", str(report)],
+        [sys.executable, "-m", "harness", "conformance", "srtp", "--srtp-adapter", adapter, "--report", str(report)],
         cwd=ROOT,
         capture_output=True,
         text=True,

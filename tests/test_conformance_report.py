@@ -10,6 +10,7 @@ import pytest
 from harness.conformance import expected
 from harness.conformance.report import CaseResult, ConformanceReport, RequirementVerdict
 from harness.conformance.requirements import Requirement, requirement
+from harness.conformance.suites import SUITES
 from harness.target import ROOT, UsageError
 
 REPLAY = Requirement(3711, "3.3", "MUST", "a packet judged replayed is discarded")
@@ -94,8 +95,10 @@ def test_a_bad_expected_results_file_is_a_usage_error(tmp_path, text, complaint)
         expected.load(path)
 
 
-def test_the_expected_results_file_loads():
-    assert all(e.reason for e in expected.load())
+def test_every_suites_expected_results_load_and_name_its_own_tests():
+    for suite in SUITES:
+        for entry in expected.load(suite.expected_results):
+            assert entry.reason and entry.test.startswith(f"{suite.name}/"), entry
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ EXPECTED = {
     b"R": "recursion:RecursionError@_faulty_component.py:recurse",
     b"X": "exit:exit(3)@_faulty_component.py:parse",
     b"S": "exit:SystemExit@_faulty_component.py:parse",
-    b"O": "oracle:harness.target.OracleViolation@faulty.py:echo_is_kept",
+    b"O": "oracle:echo-kept@faulty",  # the property, not the helper that raised
 }
 
 

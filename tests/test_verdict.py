@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from harness.known_bugs import Registry
-from harness.target import Target, UsageError
+from harness.target import OracleViolation, Target, UsageError
 from harness.verdict import classify_call, frames_of_dump, innermost_frame
 
 # As faulthandler writes all threads: newest first, the main thread last (here it holds no GIL,
@@ -79,3 +79,38 @@ def test_the_shipped_registry_loads_and_its_reproducers_exist():
     for bug in registry.bugs:
         assert bug.reproducer.is_file(), bug.reproducer
         assert "regressions" in bug.reproducer.parts
+
+
+def _violates(prop: str):
+    def check(data: bytes, result: object) -> None:
+        raise OracleViolation(prop, "the oracle says no")
+
+    return check
+
+
+def test_a_violation_is_named_by_its_property_not_by_the_helper_that_raised():
+    def named_one_way(data: bytes, result: object) -> None:
+        _violates("echo-kept")(data, result)
+
+    def renamed_helper(data: bytes, result: object) -> None:
+        _violates("echo-kept")(data, result)
+
+    signatures = {
+        classify_call(Target("t", "TEST", "x", entry=bytes, rejects=(), instrument=(), oracle=oracle), b"").signature
+        for oracle in (named_one_way, renamed_helper)
+    }
+    assert signatures == {"oracle:echo-kept@t"}
+
+
+def test_a_violation_carrying_the_components_frame_names_it():
+    import json
+
+    def parses_again(data: bytes, result: object) -> None:
+        try:
+            json.loads("{")
+        except ValueError as exc:
+            raise OracleViolation("serialization-parses", str(exc)).with_traceback(exc.__traceback__)
+
+    target = Target("t", "TEST", "json", entry=bytes, rejects=(), instrument=(), oracle=parses_again)
+    outcome = classify_call(target, b"")
+    assert outcome.signature == "oracle:serialization-parses@json/decoder.py:raw_decode"

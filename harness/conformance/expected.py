@@ -8,8 +8,9 @@ A data file, not code edits (tlsfuzzer's expected failures, TLS-Anvil's expected
     test = "srtp/test_srtcp.py::test_first_srtcp_index_is_zero[*]"
     reason = "libsrtp increments the SRTCP index before sending, so its first packet carries 1"
 
-`test` is a node id relative to tests/conformance/, where `*` matches anything (and brackets are
-the node id's own). A matching test is
+Each suite keeps its own file (tests/conformance/<suite>/expected_results.toml, see
+harness.conformance.suites). `test` is a node id relative to tests/conformance/, where `*` matches
+anything (and brackets are the node id's own). A matching test is
 an expected failure: it failing is XFAIL, it passing is XPASS, which fails the run like any
 other deviation from the expectations (the entry is stale, or the implementation changed).
 """
@@ -22,10 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from harness.target import ROOT, UsageError
+from harness.target import UsageError
 
-CONFORMANCE_DIR = ROOT / "tests" / "conformance"
-EXPECTED_FILE = CONFORMANCE_DIR / "expected_results.toml"
 FIELDS = ("implementation", "version", "test", "reason")
 
 
@@ -43,7 +42,9 @@ class ExpectedFailure:
         ) is not None
 
 
-def load(path: Path = EXPECTED_FILE) -> list[ExpectedFailure]:
+def load(path: Path) -> list[ExpectedFailure]:
+    if not path.exists():
+        return []  # a suite with no known deviation
     try:
         entries = tomllib.loads(path.read_text()).get("expected", [])
     except (OSError, tomllib.TOMLDecodeError) as exc:

@@ -1,9 +1,10 @@
-"""pytest plugin of the conformance suites (tests/conformance/): requirements, expectations, report.
+"""pytest plugin of the conformance suites (tests/conformance/<suite>/): requirements, expectations, report.
 
 - every test under tests/conformance/ must carry a requirement (harness.conformance.requirements);
-- `--srtp-adapter` picks the SRTP implementation under test (harness.conformance.srtp_adapters);
-- tests the expected-results file names for the implementation under test become strict expected
-  failures: failing is XFAIL, passing is XPASS and fails the run;
+- each suite of harness.conformance.suites has its adapter option (`--srtp-adapter`, ...) picking
+  the implementation under test, loaded the first time a test of that suite needs it;
+- tests a suite's expected-results file names for that suite's implementation become strict
+  expected failures: failing is XFAIL, passing is XPASS and fails the run;
 - `--conformance-report DIR` writes report.md, report.json and junit.xml there and prints one
   line per requirement with its verdict.
 
@@ -17,70 +18,83 @@ import importlib.metadata
 import shlex
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import pytest
 
-from harness.conformance import DEFAULT_ADAPTER, expected, requirements
+from harness.conformance import expected, requirements
 from harness.conformance.report import CaseResult, ConformanceReport, first_line
-from harness.conformance.srtp_adapters import SrtpAdapter, load_adapter
+from harness.conformance.suites import CONFORMANCE_DIR, SUITES, Suite, suite_of
 from harness.target import UsageError
 
-ADAPTER = pytest.StashKey[SrtpAdapter]()
+ADAPTERS = pytest.StashKey[dict[str, Any]]()
 RESULTS = pytest.StashKey[dict[str, CaseResult]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance")
-    group.addoption(
-        "--srtp-adapter",
-        default=DEFAULT_ADAPTER,
-        help="SRTP implementation under test: 'pylibsrtp' (default), 'file.py:Name' or 'module:Name'",
-    )
+    for suite in SUITES:
+        group.addoption(
+            suite.option,
+            dest=suite.dest,
+            default=suite.default,
+            help=f"{suite.name} implementation under test: {suite.default!r} (default), file.py:Name or module:Name",
+        )
     group.addoption("--conformance-report", type=Path, help="write the conformance report (md, json, xml) here")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(rfc, section, keyword, text): the RFC requirement a test checks")
     config.addinivalue_line("markers", "implementation(distribution): the test drives this stack, not the adapter's")
-    try:
-        config.stash[ADAPTER] = load_adapter(config.getoption("srtp_adapter"))
-    except UsageError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    config.stash[ADAPTERS] = {}
     config.stash[RESULTS] = {}
+
+
+def adapter_of(config: pytest.Config, suite: Suite) -> Any:
+    """The suite's implementation under test, loaded on first use."""
+    adapters = config.stash[ADAPTERS]
+    if suite.name not in adapters:
+        try:
+            adapters[suite.name] = suite.load(config.getoption(suite.dest))
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return adapters[suite.name]
 
 
 def _conformance_id(item: pytest.Item) -> Optional[str]:
     """The node id relative to tests/conformance/, or None for a test outside the suites."""
     try:
-        relative = item.path.relative_to(expected.CONFORMANCE_DIR)
+        relative = item.path.relative_to(CONFORMANCE_DIR)
     except ValueError:
         return None
     return relative.as_posix() + item.nodeid[item.nodeid.index("::") :] if "::" in item.nodeid else None
 
 
-def implementation_of(item: pytest.Item) -> tuple[str, str]:
+def implementation_of(item: pytest.Item, suite: Suite) -> tuple[str, str]:
     marker = item.get_closest_marker("implementation")
     if marker:
         return marker.args[0], importlib.metadata.version(marker.args[0])
-    adapter = item.config.stash[ADAPTER]
+    adapter = adapter_of(item.config, suite)
     return adapter.name, adapter.version
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    expectations: Optional[list[expected.ExpectedFailure]] = None
+    expectations: dict[str, list[expected.ExpectedFailure]] = {}
     for item in items:
         test = _conformance_id(item)
         if test is None:
             continue
+        suite = suite_of(item.path)
+        if suite is None:
+            raise pytest.UsageError(f"conformance test {test} is in no registered suite (harness.conformance.suites)")
         if requirements.of(item) is None:
             raise pytest.UsageError(f"conformance test {test} carries no @requirement")
-        if expectations is None:
+        if suite.name not in expectations:
             try:
-                expectations = expected.load()
+                expectations[suite.name] = expected.load(suite.expected_results)
             except UsageError as exc:
                 raise pytest.UsageError(str(exc)) from None
-        known = expected.lookup(expectations, *implementation_of(item), test)
+        known = expected.lookup(expectations[suite.name], *implementation_of(item, suite), test)
         if known:
             item.add_marker(pytest.mark.xfail(strict=True, reason=known.reason))
 
@@ -110,9 +124,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     requirement = requirements.of(item)
     if test is None or outcome is None or requirement is None:
         return report
+    suite = suite_of(item.path)
     results = item.config.stash[RESULTS]
-    if outcome != "PASS" or test not in results:  # a teardown error overrules a pass
-        name, version = implementation_of(item)
+    if suite is not None and (outcome != "PASS" or test not in results):  # a teardown error overrules a pass
+        name, version = implementation_of(item, suite)
         results[test] = CaseResult(
             test, requirement, f"{name} {version}", outcome, _message(item, report, outcome), report.duration
         )

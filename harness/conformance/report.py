@@ -109,7 +109,7 @@ class ConformanceReport:
             )
         for title, outcomes in (
             ("Failures", ("FAIL", "ERROR")),
-            ("Unexpected passes (expected to fail: update tests/conformance/expected_results.toml)", ("XPASS",)),
+            ("Unexpected passes (expected to fail: update the suite's expected_results.toml)", ("XPASS",)),
             ("Known non-conformance (expected failures)", ("XFAIL",)),
         ):
             grouped: dict[tuple[Requirement, str], list[str]] = {}

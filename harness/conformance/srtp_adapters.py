@@ -11,21 +11,16 @@ A refusal, of a packet or of a policy, is `Refused` carrying the implementation'
 
 from __future__ import annotations
 
-import importlib
 import importlib.metadata
-import importlib.util
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Optional, Protocol
 
 import pylibsrtp
 from aiortc.rtcdtlstransport import SRTP_PROFILES as AIORTC_SRTP_PROFILES
 
 from harness import libsrtp
-from harness.conformance import DEFAULT_ADAPTER
+from harness.conformance.adapters import load_adapter
 from harness.protocols.srtp_profiles import PROFILES, SrtpProfile, dtls_srtp_profile
-from harness.target import UsageError
 
 ADAPTER_ATTRIBUTES = (
     "name",
@@ -149,31 +144,8 @@ class PylibsrtpAdapter:
         return self._session(policy, key, pylibsrtp.Policy.SSRC_ANY_OUTBOUND)
 
 
-def load_adapter(spec: str) -> SrtpAdapter:
+def load(spec: str) -> SrtpAdapter:
     """The adapter a `--srtp-adapter` value names; UsageError with one line when it names none."""
-    if spec == DEFAULT_ADAPTER:
-        return PylibsrtpAdapter()
-    where, _, attribute = spec.rpartition(":")
-    if not where or not attribute:
-        raise UsageError(f"SRTP adapter {spec!r}: expected 'pylibsrtp', 'file.py:Name' or 'module:Name'")
-    try:
-        if where.endswith(".py"):
-            path = Path(where).resolve()
-            module_spec = importlib.util.spec_from_file_location(f"srtp_adapter_{path.stem}", path)
-            if module_spec is None or module_spec.loader is None or not path.is_file():
-                raise UsageError(f"SRTP adapter {spec!r}: no such file {where}")
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[module_spec.name] = module  # dataclasses look their module up there
-            module_spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(where)
-    except ImportError as exc:
-        raise UsageError(f"SRTP adapter {spec!r}: {exc}") from None
-    factory = getattr(module, attribute, None)
-    if factory is None:
-        raise UsageError(f"SRTP adapter {spec!r}: {where} has no {attribute}")
-    adapter = factory()
-    missing = [a for a in ADAPTER_ATTRIBUTES if not hasattr(adapter, a)]
-    if missing:
-        raise UsageError(f"SRTP adapter {spec!r} lacks {', '.join(missing)}")
-    return adapter
+    return load_adapter(
+        spec, what="SRTP adapter", built_in={"pylibsrtp": PylibsrtpAdapter}, attributes=ADAPTER_ATTRIBUTES
+    )

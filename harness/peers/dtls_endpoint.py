@@ -12,11 +12,12 @@ own across transports.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Optional
 
 from aiortc.rtcdtlstransport import RTCCertificate, RTCDtlsParameters, RTCDtlsTransport
+
+from harness.aio import DRIVER
 
 # RFC 5245 role of the ICE agent: with the DTLS role left "auto", start() makes the transport
 # the DTLS server when its ICE transport is controlling (aiortc/rtcdtlstransport.py: start).
@@ -24,7 +25,6 @@ CONTROLLING = "controlling"
 CONTROLLED = "controlled"
 
 _CERTIFICATE: Optional[RTCCertificate] = None
-_LOOP: Optional[asyncio.AbstractEventLoop] = None
 
 
 def certificate() -> RTCCertificate:
@@ -80,11 +80,7 @@ async def _deliver(datagram: Optional[bytes], role: str) -> FlightOutcome:
 
 
 def _run(datagram: Optional[bytes], role: str) -> FlightOutcome:
-    # One event loop for the process: creating one per input would cost more than the handshake.
-    global _LOOP
-    if _LOOP is None or _LOOP.is_closed():
-        _LOOP = asyncio.new_event_loop()
-    return _LOOP.run_until_complete(_deliver(datagram, role))
+    return DRIVER.run_alone(_deliver(datagram, role))
 
 
 def deliver_to_server(datagram: bytes) -> FlightOutcome:

@@ -15,7 +15,7 @@ for the RTCRtpReceiver registered with a transport: it records what the transpor
 hands it, i.e. what reaches the application.
 
     async with dtls_pair() as pair:
-        receiver = RecordingReceiver.register(pair.server, ssrcs=[SSRC], payload_type=PT)
+        receiver = RecordingReceiver.register(pair.server.dtls, ssrcs=[SSRC], payload_type=PT)
         datagram = await pair.send_rtp(pair.client, bytes(rtp_packet))   # protected, captured
         await pair.drained(pair.server)                                   # fully handled
         pair.inject(pair.server, datagram)                                # replayed
@@ -48,7 +48,8 @@ class Datagram:
 
 
 class QueueIce:
-    """Stands in for RTCIceTransport: receives from a queue, sends across the wire to its peer."""
+    """Stands in for RTCIceTransport: receives from a queue, records its sends on the wire, and
+    delivers them to its peer's queue when it has one (a conversation script reads the wire instead)."""
 
     def __init__(self, name: str, role: str, wire: list[Datagram]) -> None:
         self.name = name
@@ -74,9 +75,9 @@ class QueueIce:
     async def _send(self, data: bytes) -> None:
         if self._closed:
             raise ConnectionError("Cannot send data, not connected")
-        assert self.peer is not None
-        self._wire.append(Datagram(self.name, data, delivered=not self.hold))
-        if not self.hold:
+        delivered = self.peer is not None and not self.hold
+        self._wire.append(Datagram(self.name, data, delivered=delivered))
+        if self.peer is not None and delivered:
             self.peer.put(data)
 
     def put(self, data: bytes) -> None:
@@ -160,8 +161,10 @@ class RecordingReceiver:
         self.disconnected = False
 
     @classmethod
-    def register(cls, endpoint: Endpoint, *, ssrcs: list[int], payload_type: int, mid: str = "0") -> RecordingReceiver:
-        """Register a new receiver with `endpoint`, as RTCRtpReceiver.receive does.
+    def register(
+        cls, transport: RTCDtlsTransport, *, ssrcs: list[int], payload_type: int, mid: str = "0"
+    ) -> RecordingReceiver:
+        """Register a new receiver with `transport`, as RTCRtpReceiver.receive does.
 
         The router hands it RTP of these SSRCs with this payload type (and of any new SSRC with
         this payload type), and RTCP sender reports and BYEs from these SSRCs.
@@ -174,7 +177,7 @@ class RecordingReceiver:
             encodings=[RTCRtpDecodingParameters(ssrc=ssrc, payloadType=payload_type) for ssrc in ssrcs],
             muxId=mid,
         )
-        endpoint.dtls._register_rtp_receiver(receiver, parameters)
+        transport._register_rtp_receiver(receiver, parameters)
         return receiver
 
     async def _handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:

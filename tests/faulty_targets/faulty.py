@@ -7,7 +7,7 @@ from harness.target import OracleViolation, Target
 
 def echo_is_kept(data: bytes, result: bytes) -> None:
     if data[:1] == b"O":
-        raise OracleViolation("the oracle refuses inputs that start with O")
+        raise OracleViolation("echo-kept", "the oracle refuses inputs that start with O")
 
 
 target = Target(

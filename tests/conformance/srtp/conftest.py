@@ -9,14 +9,15 @@ from typing import Callable
 
 import pytest
 
-from harness.conformance.pytest_plugin import ADAPTER
+from harness.conformance.pytest_plugin import adapter_of
 from harness.conformance.srtp_adapters import POLICIES, SrtpAdapter, SrtpPolicy
 from harness.conformance.srtp_exchange import Receiver, Sender
+from harness.conformance.suites import named
 
 
 @pytest.fixture
 def adapter(request: pytest.FixtureRequest) -> SrtpAdapter:
-    return request.config.stash[ADAPTER]
+    return adapter_of(request.config, *named(["srtp"]))
 
 
 @pytest.fixture(params=POLICIES, ids=lambda policy: policy.name)

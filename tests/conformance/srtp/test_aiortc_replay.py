@@ -71,7 +71,7 @@ class Media:
 
     def __init__(self, pair: DtlsPair) -> None:
         self.pair = pair
-        self.receiver = RecordingReceiver.register(pair.server, ssrcs=[SSRC, SSRC ^ 1], payload_type=PAYLOAD_TYPE)
+        self.receiver = RecordingReceiver.register(pair.server.dtls, ssrcs=[SSRC, SSRC ^ 1], payload_type=PAYLOAD_TYPE)
 
     async def rtp(self, seq: int, *, deliver: bool = True) -> bytes:
         """Have the client send one RTP packet; the captured SRTP datagram (held back unless `deliver`)."""

@@ -1,0 +1,88 @@
+"""The stateful side of the Target contract: a subject set up once, a conversation of steps per input.
+
+A handshake, an ICE agent or a live session is a state machine (../shared/design.md, "Stateful
+targets"). Its target's entry point is a `Conversation`: the input, still a byte string, decodes
+to a sequence of steps; the subject is set up on first use, reset between inputs where that is
+sound (or set up again when there is no sound reset), driven one step at a time, and asked
+whether it is still alive. A subject that died, or that an input left in an unknown state (the
+input raised), is torn down and set up afresh for the next input. Engines, replay, `repro` and
+`minimize` see an ordinary entry point; a model learner drives `subject()`, `step` and
+`finish()` itself (AALpy's SUL: pre, step, post).
+
+    target = Target(name="lock", ..., entry=Conversation(setup=Lock, decode=list, step=Lock.press,
+                                                          alive=Lock.working, reset=Lock.clear))
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generic, Optional, Sequence, TypeVar
+
+from harness.watchdog import InputTimeout
+
+S = TypeVar("S")  # the subject
+Step = TypeVar("Step")
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What one conversation did: each step and the subject's answer to it, and whether it lives on."""
+
+    steps: Sequence[Any]
+    answers: list[Any]
+    alive: bool
+
+
+@dataclass(eq=False)
+class Conversation(Generic[S, Step]):
+    setup: Callable[[], S]
+    decode: Callable[[bytes], Sequence[Step]]
+    step: Callable[[S, Step], Any]
+    alive: Callable[[S], bool]
+    # Returns the subject to the state setup() leaves it in; None where no reset is sound (an
+    # OpenSSL connection cannot be rewound), so every conversation gets a new subject.
+    reset: Optional[Callable[[S], None]] = None
+    teardown: Callable[[S], None] = lambda subject: None
+    setups: int = field(default=0, init=False)  # how often a subject was set up: the cost reuse saves
+    _subject: Optional[S] = field(default=None, init=False, repr=False)
+
+    def subject(self) -> S:
+        """The subject, ready for a new conversation."""
+        if self._subject is not None and self.reset is not None:
+            self.reset(self._subject)
+            return self._subject
+        self.discard()
+        self._subject = self.setup()
+        self.setups += 1
+        return self._subject
+
+    def finish(self) -> bool:
+        """After a conversation: whether the subject lives on; a dead one is torn down."""
+        alive = self._subject is not None and self.alive(self._subject)
+        if not alive:
+            self.discard()
+        return alive
+
+    def discard(self) -> None:
+        """Tear the subject down, if there is one; the next conversation sets up a new one."""
+        subject, self._subject = self._subject, None
+        if subject is not None:
+            self.teardown(subject)
+
+    def __call__(self, data: bytes) -> Transcript:
+        steps = self.decode(data)
+        subject = self.subject()
+        answers = []
+        try:
+            for step in steps:
+                answers.append(self.step(subject, step))
+        except (InputTimeout, MemoryError):
+            # The worker is replaced after these; tearing down a subject in that state could hang.
+            self._subject = None
+            raise
+        except BaseException:
+            with contextlib.suppress(Exception):  # the finding is the input's error, not the teardown's
+                self.discard()
+            raise
+        return Transcript(steps, answers, self.finish())
