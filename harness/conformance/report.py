@@ -53,7 +53,7 @@ class ConformanceReport:
         grouped: dict[Requirement, RequirementVerdict] = {}
         for result in self.results:
             grouped.setdefault(result.requirement, RequirementVerdict(result.requirement)).results.append(result)
-        return sorted(grouped.values(), key=lambda v: (v.requirement.rfc, _section_key(v.requirement.section)))
+        return sorted(grouped.values(), key=lambda v: (str(v.requirement.rfc), _section_key(v.requirement.section)))
 
     @property
     def passed(self) -> bool:
@@ -99,7 +99,7 @@ class ConformanceReport:
             + ("**conforms to the expectations**" if self.passed else "**deviates from the expectations**")
             + f" ({len(self.requirements)} requirements: {counts}; {len(self.results)} tests)",
             "",
-            "| RFC | section | keyword | requirement | verdict | tests |",
+            "| document | section | keyword | requirement | verdict | tests |",
             "|---|---|---|---|---|---|",
         ]
         for v in self.requirements:
@@ -130,7 +130,7 @@ class ConformanceReport:
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=f"RFC{req.rfc}.{req.section}",
+                classname=f"{req.document.replace(' ', '')}.{req.section}",
                 name=result.test,
                 time=f"{result.seconds:.3f}",
             )

@@ -19,18 +19,22 @@ MARKER = "requirement"
 KEYWORDS = ("MUST", "MUST NOT", "SHALL", "SHALL NOT", "SHOULD", "SHOULD NOT", "MAY", "derived")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Requirement:
-    rfc: int
+    rfc: int | str  # an RFC number, or the name of another specification ("W3C webrtc-pc")
     section: str
     keyword: str
     text: str
 
+    @property
+    def document(self) -> str:
+        return f"RFC {self.rfc}" if isinstance(self.rfc, int) else self.rfc
+
     def __str__(self) -> str:
-        return f"RFC {self.rfc} §{self.section} {self.keyword}: {self.text}"
+        return f"{self.document} §{self.section} {self.keyword}: {self.text}"
 
 
-def requirement(rfc: int, section: str, keyword: str, text: str) -> pytest.MarkDecorator:
+def requirement(rfc: int | str, section: str, keyword: str, text: str) -> pytest.MarkDecorator:
     """The marker tying a test to one RFC requirement."""
     if keyword not in KEYWORDS:
         raise ValueError(f"requirement keyword {keyword!r} is not one of {', '.join(KEYWORDS)}")

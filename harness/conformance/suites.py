@@ -45,7 +45,10 @@ class Suite:
         return importlib.import_module(self.adapters).load(spec)
 
 
-SUITES: tuple[Suite, ...] = (Suite("srtp", "pylibsrtp", "harness.conformance.srtp_adapters"),)
+SUITES: tuple[Suite, ...] = (
+    Suite("srtp", "pylibsrtp", "harness.conformance.srtp_adapters"),
+    Suite("dtls", "aiortc", "harness.conformance.dtls_adapters"),
+)
 
 
 def named(names: list[str]) -> list[Suite]:

@@ -87,6 +87,11 @@ class QueueIce:
         self._idle.clear()
         self._inbox.put_nowait(data)
 
+    @property
+    def waiting(self) -> bool:
+        """The transport is in _recv() with nothing queued: it has handled every datagram before."""
+        return self._idle.is_set()
+
     async def drained(self, timeout: float) -> None:
         """Wait until the transport has handled every queued datagram and asks for the next."""
         try:

@@ -45,6 +45,16 @@ def ec_private_key(curve: ec.EllipticCurve, rng: random.Random) -> ec.EllipticCu
     return ec.derive_private_key(rng.randrange(1, 1 << (curve.key_size - 1)), curve)
 
 
+# RFC 8122 §5 hash function textual names, and the functions behind them.
+FINGERPRINT_HASHES = {"sha-256": hashes.SHA256(), "sha-384": hashes.SHA384(), "sha-512": hashes.SHA512()}
+
+
+def fingerprint(der: bytes, algorithm: hashes.HashAlgorithm) -> str:
+    digest = hashes.Hash(algorithm)
+    digest.update(der)
+    return ":".join(f"{octet:02X}" for octet in digest.finalize())
+
+
 @dataclass(frozen=True)
 class PeerCertificate:
     """A self-signed ECDSA P-256 certificate and its key, as a WebRTC endpoint makes one (RFC 8827 §6.5)."""
@@ -55,6 +65,10 @@ class PeerCertificate:
     @property
     def der(self) -> bytes:
         return self.certificate.public_bytes(Encoding.DER)
+
+    def fingerprints(self) -> list[tuple[str, str]]:
+        """(hash function, value) as an SDP a=fingerprint carries them (RFC 8122 §5: upper-case hex, colons)."""
+        return [(name, fingerprint(self.der, algorithm)) for name, algorithm in FINGERPRINT_HASHES.items()]
 
     @classmethod
     def generate(cls, rng: random.Random, *, common_name: str = "scripted-dtls-peer") -> PeerCertificate:
