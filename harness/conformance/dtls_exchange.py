@@ -160,19 +160,24 @@ class Expect(Step):
         self.within = within
 
     async def run(self, exchange: Exchange) -> None:
-        seen: list[str] = []
-        while len(seen) < len(self.names):
+        wanted, seen = list(self.names), []
+        while len(seen) < len(wanted):
             try:
                 items = await exchange.next_items(self.within)
             except asyncio.TimeoutError:
-                raise AssertionError(f"expected {list(self.names)}, got {seen} and then nothing") from None
+                raise AssertionError(f"expected {wanted}, got {seen} and then nothing") from None
             for item in items:
-                if item.content_type == dtls.CHANGE_CIPHER_SPEC and self.retransmitted:
-                    item.retransmission = True  # a ChangeCipherSpec carries no message_seq to tell
-                seen.append(name_of(item) + (" (again)" if item.retransmission else ""))
-                wanted = [name + (" (again)" if self.retransmitted else "") for name in self.names]
-                assert item.error is None, f"expected {wanted}, got {seen}: {item.error}"
-                assert item.verified is not False, f"{name_of(item)} does not verify"
+                name = name_of(item)
+                assert item.error is None, f"expected {wanted}, got {[*seen, name]}: {item.error}"
+                assert item.verified is not False, f"{name} does not verify"
+                # A ChangeCipherSpec carries no message_seq: whether it is sent again does not show.
+                again = item.retransmission or (self.retransmitted and item.content_type == dtls.CHANGE_CIPHER_SPEC)
+                if again != self.retransmitted:
+                    raise AssertionError(f"expected {wanted}{' again' * self.retransmitted}, got {name}"
+                                         f"{' again' * again} after {seen}")  # fmt: skip
+                if self.retransmitted and name in seen:
+                    continue  # the same message again in other fragments
+                seen.append(name)
                 assert seen == wanted[: len(seen)], f"expected {wanted}, got {seen}"
 
 

@@ -94,8 +94,8 @@ def test_a_client_finished_without_change_cipher_spec_is_fatal(converse):
 
 
 def key_exchange_before_certificate(peer):
-    for message in (peer.client_key_exchange(), peer.certificate(), peer.certificate_verify()):
-        peer.send(message)
+    for build in (peer.client_key_exchange, peer.certificate, peer.certificate_verify):
+        peer.send(build())
     peer.change_cipher_spec()
     peer.send(peer.finished())
     return peer.flush()
