@@ -1,12 +1,13 @@
 """The conformance suite as a maintainer runs it (python -m harness conformance), and its own check.
 
-Against the pinned pylibsrtp it passes with its expected failures; against each deliberately
-broken implementation (tests/broken_adapters/srtp.py) it fails, on the requirement that
-implementation breaks. A suite that lets a broken implementation through is the bug here.
+Against the pinned pylibsrtp and aiortc it passes with their expected failures; against each
+deliberately broken implementation (tests/broken_adapters/<suite>.py) it fails, on the
+requirement that implementation breaks. A suite that lets a broken implementation through is the bug here.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -15,28 +16,37 @@ from pathlib import Path
 
 import pytest
 
-from harness.conformance import srtp_requirements
+from harness.conformance import dtls_requirements, srtp_requirements
 from harness.target import ROOT
 
-BROKEN = "tests/broken_adapters/srtp.py"
-# Each broken implementation, and the requirement whose verdict it must turn into FAIL.
+# Each broken implementation (tests/broken_adapters/<suite>.py), and the requirement it must turn into FAIL.
 MUTANTS = {
-    "AcceptsRtpDuplicatesAdapter": srtp_requirements.REPLAYED_IS_DISCARDED,
-    "WindowOneTooWideAdapter": srtp_requirements.ACCEPTANCE_RULE,
-    "IgnoresLastTagBitAdapter": srtp_requirements.FAILED_AUTHENTICATION_IS_DISCARDED,
-    "NeverIncrementsRocAdapter": srtp_requirements.RECEIVER_UPDATES_ROC,
-    "AcceptsSrtcpDuplicatesAdapter": srtp_requirements.SRTCP_REPLAY,
-    "ForgeryBurnsIndexAdapter": srtp_requirements.LIST_UPDATED_AFTER_AUTHENTICATION,
+    ("srtp", "AcceptsRtpDuplicatesAdapter"): srtp_requirements.REPLAYED_IS_DISCARDED,
+    ("srtp", "WindowOneTooWideAdapter"): srtp_requirements.ACCEPTANCE_RULE,
+    ("srtp", "IgnoresLastTagBitAdapter"): srtp_requirements.FAILED_AUTHENTICATION_IS_DISCARDED,
+    ("srtp", "NeverIncrementsRocAdapter"): srtp_requirements.RECEIVER_UPDATES_ROC,
+    ("srtp", "AcceptsSrtcpDuplicatesAdapter"): srtp_requirements.SRTCP_REPLAY,
+    ("srtp", "ForgeryBurnsIndexAdapter"): srtp_requirements.LIST_UPDATED_AFTER_AUTHENTICATION,
+    ("dtls", "AcceptsAnyCertificateAdapter"): dtls_requirements.FINGERPRINT_MATCHES,
+    ("dtls", "ChecksOnlySha256Adapter"): dtls_requirements.FINGERPRINT_MATCHES,
+    ("dtls", "AcceptsWhenNoFingerprintIsUsableAdapter"): dtls_requirements.UNSUPPORTED_HASH_AUTHENTICATES_NOTHING,
+    ("dtls", "ConnectsBeforeFingerprintCheckAdapter"): dtls_requirements.CONNECTED_MEANS_AUTHENTICATED,
+    ("dtls", "SwapsSrtpKeyHalvesAdapter"): dtls_requirements.KEYS_FROM_EXPORTER,
+    ("dtls", "IgnoresFatalAlertsInTheHandshakeAdapter"): dtls_requirements.FAILED_AFTER_ERROR,
 }
 FIRST_SRTCP_INDEX = srtp_requirements.FIRST_SRTCP_INDEX_IS_ZERO.kwargs["text"]
-RUNS = {"pylibsrtp": "pylibsrtp", "ConformingSrtcpIndexAdapter": f"{BROKEN}:ConformingSrtcpIndexAdapter"}
-RUNS.update({name: f"{BROKEN}:{name}" for name in MUTANTS})
+RUNS = {
+    ("srtp", "pylibsrtp"): "pylibsrtp",
+    ("dtls", "aiortc"): "aiortc",
+    ("srtp", "ConformingSrtcpIndexAdapter"): "tests/broken_adapters/srtp.py:ConformingSrtcpIndexAdapter",
+}
+RUNS.update({(suite, name): f"tests/broken_adapters/{suite}.py:{name}" for suite, name in MUTANTS})
 
 
-def conformance(adapter: str, report: Path) -> tuple[int, dict, str]:
+def conformance(suite: str, adapter: str, report: Path) -> tuple[int, dict, str]:
     """Exit status, report.json and the output of one run; report.md stays beside report.json."""
     run = subprocess.run(
-        [sys.executable, "-m", "harness", "conformance", "srtp", "--srtp-adapter", adapter, "--report", str(report)],
+        [sys.executable, "-m", "harness", "conformance", suite, f"--{suite}-adapter", adapter, "--report", str(report)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -51,7 +61,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, dict,
     """Every run, two at a time (one per core)."""
     folder = tmp_path_factory.mktemp("conformance")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(conformance, spec, folder / name) for name, spec in RUNS.items()}
+        futures = {
+            (suite, name): pool.submit(conformance, suite, spec, folder / f"{suite}-{name}")
+            for (suite, name), spec in RUNS.items()
+        }
         return {name: future.result() for name, future in futures.items()}
 
 
@@ -60,7 +73,7 @@ def verdicts(report: dict) -> dict[str, str]:
 
 
 def test_pinned_pylibsrtp_conforms_to_the_expected_results(runs):
-    status, report, output = runs["pylibsrtp"]
+    status, report, output = runs["srtp", "pylibsrtp"]
     assert status == 0, output[-3000:]
     assert report["passed"] and "pylibsrtp 1.0.0" in report["implementations"]
     assert set(verdicts(report).values()) <= {"PASS", "XFAIL"}
@@ -69,7 +82,15 @@ def test_pinned_pylibsrtp_conforms_to_the_expected_results(runs):
     assert "RFC 3711 §3.3 MUST: a packet judged replayed is discarded -> PASS" in output
 
 
-@pytest.mark.parametrize("mutant", sorted(MUTANTS))
+def test_pinned_aiortc_transport_conforms_to_the_expected_results(runs):
+    status, report, output = runs["dtls", "aiortc"]
+    assert status == 0, output[-3000:]
+    assert report["passed"] and f"aiortc {importlib.metadata.version('aiortc')}" in report["implementations"]
+    assert set(verdicts(report).values()) <= {"PASS", "XFAIL"}
+    assert "RFC 5763 §5 MUST: a certificate matching no signalled fingerprint ends the session" in output
+
+
+@pytest.mark.parametrize("mutant", sorted(MUTANTS), ids="-".join)
 def test_every_broken_implementation_fails_the_suite(runs, mutant):
     status, report, output = runs[mutant]
     assert status == 1, f"{mutant} got through the suite (exit status {status}):\n{output[-3000:]}"
@@ -78,7 +99,7 @@ def test_every_broken_implementation_fails_the_suite(runs, mutant):
 
 
 def test_an_unexpected_pass_fails_the_run_and_is_reported(runs):
-    status, report, output = runs["ConformingSrtcpIndexAdapter"]
+    status, report, output = runs["srtp", "ConformingSrtcpIndexAdapter"]
     assert status == 1, output[-3000:]
     assert verdicts(report)[FIRST_SRTCP_INDEX] == "XPASS"
     assert {v for text, v in verdicts(report).items() if text != FIRST_SRTCP_INDEX} <= {"PASS", "XFAIL"}

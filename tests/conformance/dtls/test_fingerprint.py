@@ -8,6 +8,8 @@ import pytest
 from harness.conformance import dtls_requirements as req
 from harness.conformance.dtls_adapters import ROLES
 from harness.conformance.dtls_exchange import (
+    RTP,
+    SEQ,
     ApplicationData,
     ExpectDelivered,
     ExpectSendRefused,
@@ -17,6 +19,7 @@ from harness.conformance.dtls_exchange import (
     Start,
 )
 from harness.peers.dtls_peer_keys import PeerCertificate
+from harness.protocols import srtp
 
 OTHER = PeerCertificate.generate(random.Random(99), common_name="not the signalled one")
 SIGNALLED_MISMATCHES = {
@@ -29,12 +32,9 @@ SIGNALLED_MISMATCHES = {
 
 
 def media_protected_under_the_peers_half(peer):
-    from harness.conformance.dtls_exchange import RTP
-    from harness.protocols import srtp
-
     keys = peer.srtp_keying_material()
     master = keys.client_master if peer.role == "client" else keys.server_master
-    return [srtp.protect_rtp(srtp.session_keys(keys.profile, master, rtcp=False), keys.profile, RTP, 4000)]
+    return [srtp.protect_rtp(srtp.session_keys(keys.profile, master, rtcp=False), keys.profile, RTP, SEQ)]
 
 
 def unauthenticated(fingerprints):
@@ -54,8 +54,15 @@ def unauthenticated(fingerprints):
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("mismatch", sorted(SIGNALLED_MISMATCHES))
 def test_a_certificate_matching_no_signalled_fingerprint_ends_the_session(converse, role, mismatch):
-    exchange = converse(role, *unauthenticated(SIGNALLED_MISMATCHES[mismatch]))
-    assert not exchange.transport.media and "connected" not in exchange.transport.states
+    converse(role, *unauthenticated(SIGNALLED_MISMATCHES[mismatch]))
+
+
+@req.CONNECTED_MEANS_AUTHENTICATED
+@pytest.mark.parametrize("role", ROLES)
+def test_an_unauthenticated_peer_never_sees_the_transport_connected(converse, role):
+    exchange = converse(role, *unauthenticated(OTHER.fingerprints()))
+    assert "connected" not in exchange.transport.states, exchange.transport.states
+    assert not exchange.transport.data and not exchange.transport.media
 
 
 @req.UNSUPPORTED_HASH_AUTHENTICATES_NOTHING
