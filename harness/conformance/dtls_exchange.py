@@ -42,6 +42,9 @@ NEXT_STATES = {
     "failed": ("closed",),
     "closed": (),
 }
+# The flights of a full handshake with mutual authentication (RFC 5246 §7.3), as Expect names them.
+SERVER_FLIGHT = ("ServerHello", "Certificate", "ServerKeyExchange", "CertificateRequest", "ServerHelloDone")
+CLIENT_FLIGHT = ("Certificate", "ClientKeyExchange", "CertificateVerify", "ChangeCipherSpec", "Finished")
 HANDSHAKE_NAMES = {
     dtls.HELLO_REQUEST: "HelloRequest",
     dtls.CLIENT_HELLO: "ClientHello",

@@ -5,6 +5,8 @@ import pytest
 from harness.conformance import dtls_requirements as req
 from harness.conformance.dtls_adapters import CLIENT, ROLES, SERVER
 from harness.conformance.dtls_exchange import (
+    CLIENT_FLIGHT,
+    SERVER_FLIGHT,
     ApplicationData,
     Check,
     Expect,
@@ -19,9 +21,6 @@ from harness.conformance.dtls_exchange import (
 )
 from harness.protocols import dtls
 from harness.protocols.dtls_handshake import DECRYPT_ERROR, UNEXPECTED_MESSAGE, ServerHello
-
-SERVER_FLIGHT = ("ServerHello", "Certificate", "ServerKeyExchange", "CertificateRequest", "ServerHelloDone")
-CLIENT_FLIGHT = ("Certificate", "ClientKeyExchange", "CertificateVerify", "ChangeCipherSpec", "Finished")
 
 
 @req.KEYS_FROM_EXPORTER

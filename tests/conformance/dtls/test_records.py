@@ -5,6 +5,8 @@ import pytest
 from harness.conformance import dtls_requirements as req
 from harness.conformance.dtls_adapters import CLIENT, ROLES, SERVER
 from harness.conformance.dtls_exchange import (
+    CLIENT_FLIGHT,
+    SERVER_FLIGHT,
     ApplicationData,
     Check,
     Expect,
@@ -17,7 +19,6 @@ from harness.conformance.dtls_exchange import (
 )
 from harness.protocols import dtls
 
-SERVER_FLIGHT = ("ServerHello", "Certificate", "ServerKeyExchange", "CertificateRequest", "ServerHelloDone")
 COOKIE = b"harness cookie"
 
 
@@ -161,7 +162,7 @@ def test_the_client_repeats_its_client_hello_with_the_cookie(converse):
         Expect("ClientHello"),
         Check("the second ClientHello is the first with the cookie", same_hello_with_the_cookie),
         Flight(),
-        Expect("Certificate", "ClientKeyExchange", "CertificateVerify", "ChangeCipherSpec", "Finished"),
+        Expect(*CLIENT_FLIGHT),
         cookie=COOKIE,
     )
 

@@ -6,6 +6,7 @@ import pytest
 from harness.conformance import dtls_requirements as req
 from harness.conformance.dtls_adapters import CLIENT, ROLES, SERVER
 from harness.conformance.dtls_exchange import (
+    SERVER_FLIGHT,
     CloseNetwork,
     Expect,
     ExpectSendRefused,
@@ -16,8 +17,6 @@ from harness.conformance.dtls_exchange import (
     Start,
 )
 from harness.protocols.dtls_handshake import CLOSE_NOTIFY, FATAL, HANDSHAKE_FAILURE, INTERNAL_ERROR, WARNING
-
-SERVER_FLIGHT = ("ServerHello", "Certificate", "ServerKeyExchange", "CertificateRequest", "ServerHelloDone")
 
 
 def alert(level, description):
