@@ -71,3 +71,22 @@ def test_repro_and_replay_run_a_conversation_from_a_file(tmp_path):
     replay = harness("replay", "lock", "--corpus", str(corpus), "--workdir", str(tmp_path / "work"))
     assert replay.returncode == 1 and BUG in replay.stdout
     assert "| lock | _lock_component unknown | 1 / 0 / 1 |" in replay.stdout, replay.stdout  # ok / refused / bug
+
+
+def fuzz_lock(engine: str, workdir) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "harness", "--targets-dir", str(STATEFUL_DIR), "fuzz", "lock", "--engine", engine]
+    command += ["--runs", "3000", "--seed", "5", "--jobs", "1", "--workdir", str(workdir)]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_atheris_finds_the_bug_only_a_conversation_reaches(tmp_path):
+    pytest.importorskip("atheris")
+    run = fuzz_lock("atheris", tmp_path)
+    assert run.returncode == 1, run.stderr[-2000:]
+    (found,) = (tmp_path / "bugs" / "lock").iterdir()
+    assert BUG in (found / "record.json").read_text()
+
+
+def test_hypothesis_drives_the_conversation_without_a_harness_error(tmp_path):
+    run = fuzz_lock("hypothesis", tmp_path)
+    assert run.returncode in (0, 1) and "Traceback" not in run.stderr, run.stderr[-2000:]

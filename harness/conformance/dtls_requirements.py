@@ -47,7 +47,7 @@ CERTIFICATE_VERIFY_CHECKED = requirement(
 ONE_OFFERED_PROFILE = requirement(
     5764, "4.1.1", "MUST", "the server's use_srtp holds exactly one profile, one the client offered"
 )
-MKI_AS_OFFERED = requirement(5764, "4.1.1", "MUST", "a client aborts when the server's MKI is not the one it offered")
+MKI_AS_OFFERED = requirement(5764, "4.1.3", "MUST", "a client aborts when the server's MKI is not the one it offered")
 KEYS_FROM_EXPORTER = requirement(
     5764, "4.2", "MUST", "SRTP keys are EXTRACTOR-dtls_srtp cut client key, server key, client salt, server salt"
 )
