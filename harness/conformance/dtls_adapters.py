@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
-from typing import Any, Optional, Protocol
+from typing import Optional, Protocol
 
 from aiortc.rtcdtlstransport import SRTP_PROFILES, RTCDtlsFingerprint, RTCDtlsParameters, RTCDtlsTransport
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpDecodingParameters, RTCRtpReceiveParameters
@@ -24,9 +24,9 @@ from aiortc.rtp import AnyRtcpPacket, RtpPacket
 
 from harness.conformance.adapters import load_adapter
 from harness.peers.dtls_endpoint import CONTROLLED, CONTROLLING, certificate
-from harness.peers.dtls_pair import QueueIce
+from harness.peers.dtls_pair import Datagram, QueueIce
 
-ADAPTER_ATTRIBUTES = ("name", "version", "srtp_profiles", "create")
+ADAPTER_ATTRIBUTES = ("name", "version", "create")
 CLIENT, SERVER = "client", "server"
 ROLES = (SERVER, CLIENT)
 # The media stream the application above the transport receives: any SSRC with this payload type.
@@ -41,7 +41,6 @@ MEDIA_PARAMETERS = RTCRtpReceiveParameters(
 
 class DtlsTransportUnderTest(Protocol):
     role: str  # "client" or "server", given at creation
-    fingerprints: list[tuple[str, str]]  # (hash function, value) of its own certificate, as SDP carries them
     states: list[str]  # every state it reported, in order
     data: list[tuple[str, bytes]]  # application data it handed up, each with its state at that moment
     media: list[tuple[str, bytes]]  # RTP and RTCP packets it unprotected and handed up, likewise
@@ -79,7 +78,6 @@ class DtlsTransportUnderTest(Protocol):
 class DtlsAdapter(Protocol):
     name: str
     version: str
-    srtp_profiles: tuple[bytes, ...]  # the DTLS-SRTP profiles it offers, by OpenSSL name, preferred first
 
     def create(self, role: str, *, srtp_profiles: Optional[tuple[bytes, ...]] = None) -> DtlsTransportUnderTest:
         """A new transport in `role`, offering `srtp_profiles` (default: all it offers)."""
@@ -92,15 +90,14 @@ class AiortcTransport:
 
     def __init__(self, role: str, srtp_profiles: Optional[tuple[bytes, ...]]) -> None:
         self.role = role
-        self.wire: list[Any] = []
+        wire: list[Datagram] = []
         # With its DTLS role left "auto", RTCDtlsTransport.start makes the controlling side the server.
-        self._ice = QueueIce(role, CONTROLLING if role == SERVER else CONTROLLED, self.wire)
-        self._network = QueueIce("network", CONTROLLED if role == SERVER else CONTROLLING, self.wire)
+        self._ice = QueueIce(role, CONTROLLING if role == SERVER else CONTROLLED, wire)
+        self._network = QueueIce("network", CONTROLLED if role == SERVER else CONTROLLING, wire)
         self._ice.peer = self._network  # what the transport sends queues up there for next_datagram
         self.dtls = self.transport_class(self._ice, [certificate()])  # type: ignore[arg-type]
         if srtp_profiles is not None:
             self.dtls._srtp_profiles = [p for p in SRTP_PROFILES if p.openssl_profile in srtp_profiles]
-        self.fingerprints = [(f.algorithm, f.value) for f in certificate().getFingerprints()]
         self.states = [self.dtls.state]
         self.dtls.on("statechange", lambda: self.states.append(self.dtls.state))
         self.data: list[tuple[str, bytes]] = []
@@ -155,8 +152,13 @@ class AiortcTransport:
     def close_network(self) -> None:
         self._ice.close()
 
+    @property
+    def _tasks(self) -> list[asyncio.Future[None]]:
+        """Its handshake (start) and its receive loop, once begun."""
+        return [task for task in (self._start, self.dtls._task) if task is not None]
+
     async def stop(self) -> None:
-        tasks = [task for task in (self._start, self.dtls._task) if task is not None]
+        tasks = self._tasks  # before stop(), which forgets the receive loop without ending it
         await self.dtls.stop()
         self._ice.close()
         self._network.close()
@@ -165,16 +167,16 @@ class AiortcTransport:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def errors(self) -> list[BaseException]:
-        tasks = [task for task in (self._start, self.dtls._task) if task is not None]
         return [
-            error for task in tasks if task.done() and not task.cancelled() and (error := task.exception()) is not None
+            error
+            for task in self._tasks
+            if task.done() and not task.cancelled() and (error := task.exception()) is not None
         ]
 
 
 class AiortcAdapter:
     name = "aiortc"
     version = importlib.metadata.version("aiortc")
-    srtp_profiles = tuple(profile.openssl_profile for profile in SRTP_PROFILES)
     transport_class = AiortcTransport
 
     def create(self, role: str, *, srtp_profiles: Optional[tuple[bytes, ...]] = None) -> AiortcTransport:

@@ -204,20 +204,6 @@ class ExpectAlert(Step):
         )
 
 
-@dataclass
-class ExpectSilence(Step):
-    """The transport sends nothing for this long."""
-
-    seconds: float = 0.3
-
-    async def run(self, exchange: Exchange) -> None:
-        try:
-            items = await exchange.next_items(timeout=self.seconds)
-        except asyncio.TimeoutError:
-            return
-        raise AssertionError(f"expected silence, got {[name_of(item) for item in items]}")
-
-
 class ExpectState(Step):
     """The transport's state is (or becomes, within the timeout) one of these."""
 
