@@ -319,9 +319,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def main(argv: Optional[Sequence[str]] = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     # What follows "--" is pytest's (conformance only): the suites named before it are positional too.
-    passed_on = words[words.index("--") + 1 :] if "--" in words else []
+    passed_on: list[str] = []
+    if "--" in words:
+        words, passed_on = words[: words.index("--")], words[words.index("--") + 1 :]
     parser = build_parser()
-    args = parser.parse_args(words[: len(words) - len(passed_on) - (1 if "--" in words else 0)])
+    args = parser.parse_args(words)
     if passed_on and args.command != "conformance":
         parser.error("only conformance passes arguments after -- on (to pytest)")
     args.pytest_args = passed_on
