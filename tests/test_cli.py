@@ -117,7 +117,9 @@ def test_atheris_fuzzing_survives_faults_and_every_record_reproduces(tmp_path):
     for record in records:
         rerun = harness(*FAULTY, "repro", "faulty", record["reproducer"], *LIMITS)
         assert record["signature"] in rerun.stdout
-        assert Path(record["reproducer"]).stat().st_size <= 2, "minimized to the byte that matters"
+        # A hang is kept as found (harness/minimize.py: each trial would cost the whole timeout).
+        if record["kind"] != "hang":
+            assert Path(record["reproducer"]).stat().st_size <= 2, "minimized to the byte that matters"
 
 
 def test_hypothesis_engine_finds_and_shrinks_a_fault(tmp_path):
