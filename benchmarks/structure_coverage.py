@@ -38,12 +38,12 @@ GOAL = 2.0
 REPLAY_TIMEOUT = 1.0  # seconds per input when replaying a corpus under coverage
 
 # A renamed copy of a real target, so both variants run through the unchanged engine.
-VARIANT = '''import dataclasses
+VARIANT = """import dataclasses
 
 from harness.target import load_target
 
 target = dataclasses.replace(load_target({name!r}), name={variant!r}{changes})
-'''
+"""
 BLIND_CHANGES = ", repair=None, mutator=None, crossover=None, strategy=None"
 
 
@@ -85,7 +85,7 @@ def measure(variant: str, targets_dir: Path, corpus: Path, gate: Path) -> dict:
 def measure_here(variant: str, targets_dir: Path, corpus: Path, gate: Path) -> dict:
     import coverage
 
-    from harness.verdict import classify_call
+    from harness.verdict import classify_watched
     from harness.watchdog import Watchdog
 
     # The fuzzer passes over known hangs, so a corpus may hold one: interrupt it as the fuzzer did.
@@ -97,9 +97,7 @@ def measure_here(variant: str, targets_dir: Path, corpus: Path, gate: Path) -> d
         cov = coverage.Coverage(branch=True, include=files, data_file=None)
         cov.start()
         for data in inputs:
-            watchdog.start_input()
-            classify_call(driven, data, with_traceback=False)
-            watchdog.end_input()
+            classify_watched(driven, data, watchdog, with_traceback=False)
         cov.stop()
         recorded = cov.get_data()
         lines = {(f, line) for f in recorded.measured_files() for line in recorded.lines(f) or ()}
@@ -175,8 +173,10 @@ def main() -> int:
             except RuntimeError as exc:
                 progress(f"[{name}] skipped: {exc}")
     print()
-    print("| target | seeds | blind execs | structured execs | blind lines | structured lines | blind branches "
-          "| structured branches | blind behind gate | structured behind gate | ratio behind gate |")
+    print(
+        "| target | seeds | blind execs | structured execs | blind lines | structured lines | blind branches "
+        "| structured branches | blind behind gate | structured behind gate | ratio behind gate |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         b, s = row["blind"], row["structured"]

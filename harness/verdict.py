@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import random
 import re
 import traceback
 from dataclasses import asdict, dataclass
@@ -23,7 +24,7 @@ from types import TracebackType
 from typing import Optional
 
 from harness.target import OracleViolation, Target
-from harness.watchdog import InputTimeout, last_samples, looping_frames
+from harness.watchdog import InputTimeout, Watchdog, last_samples, looping_frames
 
 ACCEPTED, REJECTED, BUG = "accepted", "rejected", "bug"
 
@@ -238,3 +239,16 @@ def classify_call(target: Target, data: bytes, *, with_traceback: bool = True) -
     except BaseException as exc:  # anything else the component let escape is a finding
         return bug_from_exception(EXCEPTION, exc, target, with_traceback)
     return _ACCEPTED
+
+
+random.seed(0)
+_FRESH_RANDOM = random.getstate()
+
+
+def classify_watched(target: Target, data: bytes, watchdog: Watchdog, *, with_traceback: bool = True) -> Outcome:
+    """One input as every engine runs it: `random` as fresh as in any other process that runs it
+    (the component's own random choices repeat, so a finding reproduces at triage), and the
+    watchdog's interruption a hang wherever it lands."""
+    random.setstate(_FRESH_RANDOM)
+    outcome = watchdog.run(lambda: classify_call(target, data, with_traceback=with_traceback))
+    return outcome if outcome is not None else bug_from_overrun(target, with_traceback)

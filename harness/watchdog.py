@@ -18,8 +18,9 @@ import sys
 import threading
 import time
 from types import FrameType
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
+T = TypeVar("T")
 Frames = list[tuple[str, int, str]]  # (file, line, function), outermost first
 
 SAMPLES = 20
@@ -58,21 +59,44 @@ def stack_of(frame: Optional[FrameType]) -> Frames:
 
 
 class Watchdog:
-    """One thread per process; `start_input` and `end_input` bracket each input (no system call)."""
+    """One thread per process; `run` brackets each input (a lock, no system call).
+
+    Checking that an input still runs and interrupting it happen under one lock, and the input's
+    end withdraws an interruption that has not landed yet: an interruption meant for one input
+    never lands in the code that runs between inputs (the worker's serve loop, say).
+    """
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self._main = threading.main_thread().ident or 0
+        self._lock = threading.Lock()
         self._serial = 0
         self._started: Optional[float] = None
+        self._interrupted = 0  # the serial of the last input interrupted: once per input
         threading.Thread(target=self._run, name="harness-watchdog", daemon=True).start()
 
-    def start_input(self) -> None:
-        self._serial += 1
-        self._started = time.monotonic()
+    def run(self, call: Callable[[], T]) -> Optional[T]:
+        """`call()` as one input; None when the interruption landed after the input's own code had
+        returned (while its verdict was being made): the input overran, and its result is lost."""
+        result: Optional[T] = None
+        started = False
+        while True:
+            try:
+                if not started:
+                    started = True
+                    self._serial += 1
+                    self._started = time.monotonic()
+                    result = call()
+                with self._lock:
+                    self._started = None
+                    if self._interrupted == self._serial:  # withdrawn, if it has not landed yet
+                        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._main), None)
+                return result
+            except InputTimeout:
+                continue  # it landed between the input's return and the lock: it ends here
 
-    def end_input(self) -> None:
-        self._started = None
+    def _interrupt(self) -> None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._main), ctypes.py_object(InputTimeout))
 
     def _run(self) -> None:
         tick = min(0.25, self.timeout / 4)
@@ -85,7 +109,9 @@ class Watchdog:
             for _ in range(SAMPLES):
                 samples.append(stack_of(sys._current_frames().get(self._main)))
                 time.sleep(SAMPLE_INTERVAL)
-            if self._serial == serial and self._started is not None:
+            with self._lock:
+                if self._serial != serial or self._started is None or self._interrupted == serial:
+                    continue
                 _last_samples[:] = samples
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._main), ctypes.py_object(InputTimeout))
-                time.sleep(self.timeout)  # one interruption per overrun: let the input unwind
+                self._interrupted = serial
+                self._interrupt()

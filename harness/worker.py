@@ -15,7 +15,6 @@ import argparse
 import faulthandler
 import json
 import os
-import random
 import resource
 import select
 import signal
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import IO, Optional
 
 from harness.target import ROOT, TARGETS_DIR, Target, UsageError, load_target
-from harness.verdict import CRASH, EXIT, HANG, OOM, Outcome, bug_from_dump, classify_call
+from harness.verdict import CRASH, EXIT, HANG, OOM, Outcome, bug_from_dump, classify_watched
 from harness.watchdog import Watchdog
 
 # Seconds per input. Well under the time an endless loop that allocates takes to reach the memory
@@ -85,11 +84,8 @@ def serve(target: Target, timeout: float, rss_limit_mb: int) -> None:
         if not header:
             return
         data = _read_exact(stdin, int.from_bytes(header, "big"))
-        random.seed(0)  # the component's own random choices repeat input after input
         faulthandler.dump_traceback_later(timeout + BACKSTOP_GRACE, exit=True)  # dumps every thread
-        watchdog.start_input()
-        outcome = classify_call(target, data)
-        watchdog.end_input()
+        outcome = classify_watched(target, data, watchdog)
         faulthandler.cancel_dump_traceback_later()
         _send(protocol_out, outcome.to_dict())
 

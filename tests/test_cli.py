@@ -122,6 +122,50 @@ def test_atheris_fuzzing_survives_faults_and_every_record_reproduces(tmp_path):
             assert Path(record["reproducer"]).stat().st_size <= 2, "minimized to the byte that matters"
 
 
+def fuzz_faulty_from(workdir: Path, heads: bytes, *args: str) -> subprocess.CompletedProcess[str]:
+    """Fuzz the faulty target from a corpus of one-byte inputs, which every job runs first."""
+    corpus = workdir / "corpus" / "faulty"
+    corpus.mkdir(parents=True)
+    for head in heads:
+        (corpus / f"input-{head}").write_bytes(bytes([head]))
+    fast = ["--timeout", "0.5", "--rss-limit-mb", "1024"]
+    return harness(*FAULTY, "fuzz", "faulty", "--workdir", str(workdir), *args, *fast)
+
+
+def test_two_jobs_that_crash_on_the_same_input_triage_it_once_and_end_with_a_report(tmp_path):
+    pytest.importorskip("atheris")
+    workdir = tmp_path / "work"
+    # Both jobs abort on this input first, and again after every restart (an abort cannot be passed
+    # over): each time both write the same crash-<sha1>, and the first one triaged takes it.
+    result = fuzz_faulty_from(workdir, b"A", "--runs", "400", "--seed", "11", "--jobs", "2")
+    assert result.returncode == 1, result.stderr[-2000:]
+    report = json.loads((workdir / "report" / "report.json").read_text())
+    assert [b["signature"] for b in report["targets"][0]["bugs"]] == ["crash:SIGABRT@_faulty_component.py:parse"]
+    assert "only known bugs that cannot be passed over" in report["targets"][0]["fuzz"]["stopped_early"][0]
+
+
+def test_each_record_of_a_two_job_run_names_the_seed_of_the_job_that_found_it(tmp_path):
+    pytest.importorskip("atheris")
+    workdir = tmp_path / "work"
+    fuzz_faulty_from(workdir, b"KOSR", "--runs", "40", "--seed", "11", "--jobs", "2")
+    records = [json.loads(p.read_text()) for p in (workdir / "bugs").rglob("record.json")]
+    assert len(records) >= 4
+    for record in records:
+        log = workdir / "logs" / f"faulty-seed{record['seed']}.log"
+        assert f"-{record['input_sha1']}" in log.read_text(), "rerun with --jobs 1 --seed from the record"
+
+
+def test_a_finding_that_depends_on_random_is_the_same_in_the_fuzzer_and_at_triage(tmp_path):
+    pytest.importorskip("atheris")
+    workdir = tmp_path / "work"
+    # D fails unless `random` is where every input starts, as the worker leaves it for triage.
+    fuzz_faulty_from(workdir, b"D", "--runs", "30", "--seed", "2", "--jobs", "1")
+    fuzzed = json.loads((workdir / "report" / "report.json").read_text())["targets"][0]["fuzz"]
+    assert fuzzed["executions"] > 0
+    assert fuzzed["unreproduced"] == []
+    assert not any("LookupError" in signature for signature in fuzzed["signatures"])
+
+
 def test_hypothesis_engine_finds_and_shrinks_a_fault(tmp_path):
     workdir = tmp_path / "work"
     result = harness(

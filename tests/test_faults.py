@@ -1,8 +1,11 @@
 """The harness survives its targets: every way a target can fail is its own bug kind."""
 
+import time
+
 import pytest
 
 from harness.verdict import ACCEPTED, REJECTED
+from harness.watchdog import Watchdog
 
 EXPECTED = {
     b"K": "exception:KeyError@_faulty_component.py:parse",
@@ -48,3 +51,20 @@ def test_a_hang_in_c_is_ended_by_the_backstop_with_the_main_threads_frame(faulty
     outcome = faulty_runner.run(b"hang in C")
     assert outcome.signature == "hang:Timeout@_faulty_component.py:parse"
     assert faulty_runner.run(b"fine").verdict == ACCEPTED
+
+
+class LateWatchdog(Watchdog):
+    """Sends its interruption late: by then the input has returned (the race of a real overrun)."""
+
+    def _interrupt(self) -> None:
+        time.sleep(0.3)
+        super()._interrupt()
+
+
+def test_an_interruption_sent_after_the_input_returned_never_lands_between_inputs():
+    watchdog = LateWatchdog(0.1)
+    result = watchdog.run(lambda: time.sleep(0.2) or "returned")  # overruns, and returns meanwhile
+    between_inputs = time.monotonic() + 1.0
+    while time.monotonic() < between_inputs:
+        pass  # the worker's serve loop, say: an InputTimeout meant for the input would land here
+    assert result == "returned"

@@ -55,8 +55,9 @@ class FuzzResult:
 class _Child:
     """One libFuzzer process and the thread that reads its status lines."""
 
-    def __init__(self, command: list[str], log: Path) -> None:
+    def __init__(self, command: list[str], log: Path, seed: int) -> None:
         self.log_path = log
+        self.seed = seed
         self.executions = 0
         self.final_executions: Optional[int] = None
         self.artifact: Optional[Path] = None
@@ -154,7 +155,7 @@ def fuzz(
         if target.seed_dir.is_dir():
             args.append(str(target.seed_dir))
         log = logs / f"{target.name}-seed{child_seed}.log"
-        return _Child(args, log)
+        return _Child(args, log, child_seed)
 
     children = {job: spawn(job) for job in range(jobs)}
     last_report = start
@@ -183,9 +184,11 @@ def fuzz(
             result.features = max(result.features, child.features)
             if runs:
                 runs_left[job] = max(0, runs_left[job] - child.executions)
-            if child.artifact is not None and child.artifact.exists():
+            if child.artifact is not None:
                 before = len(store.records)
-                _triage(child.artifact, target, runner, store, result, seed=seed)
+                # Jobs that hit the same input write the same crash-<sha1>: the first one triaged takes it.
+                if child.artifact.exists():
+                    _triage(child.artifact, target, runner, store, result, seed=child.seed)
                 stale[job] = 0 if len(store.records) > before else stale[job] + 1
                 if stale[job] >= MAX_STALE_RESTARTS:
                     result.stopped_early.append(

@@ -26,7 +26,7 @@ from typing import Callable, Optional
 import atheris
 
 from harness.target import Target, load_target
-from harness.verdict import classify_call
+from harness.verdict import classify_watched
 from harness.watchdog import Watchdog
 
 
@@ -115,9 +115,7 @@ def main() -> None:
 
     def test_one_input(data: bytes) -> None:
         current[0] = data
-        watchdog.start_input()
-        outcome = classify_call(target, data, with_traceback=False)
-        watchdog.end_input()
+        outcome = classify_watched(target, data, watchdog, with_traceback=False)
         if outcome.is_bug and outcome.signature not in known:
             # libFuzzer keeps the input; the parent's worker records the full traceback.
             raise RuntimeError(f"harness bug {outcome.signature}")

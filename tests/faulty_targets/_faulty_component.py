@@ -7,6 +7,7 @@ as its own bug kind with a frame inside the component.
 import ctypes
 import hashlib
 import os
+import random
 import time
 
 FAULTS = {
@@ -21,8 +22,13 @@ FAULTS = {
     b"X": "os._exit",
     b"S": "sys.exit",
     b"O": "oracle",
+    b"D": "fails when `random` is not in the state every input starts from",
 }
 
+
+# What `random` draws first in a fresh process seeded as the harness seeds it before every input.
+random.seed(0)
+FRESH_DRAW = random.random()
 
 # A hang in C costs the whole backstop; keyed by a digest, so that a fuzzer never finds it.
 HANG_IN_C_SHA1 = hashlib.sha1(b"hang in C").digest()
@@ -48,6 +54,8 @@ def parse(data: bytes) -> bytes:
         raise ValueError("refused, as documented")
     if head == b"K":
         raise KeyError("an undocumented exception")
+    if head == b"D" and random.random() != FRESH_DRAW:
+        raise LookupError("random was not where every input starts")
     if head == b"H":
         while True:
             pass
