@@ -3,6 +3,10 @@
 One folder per signature under <workdir>/bugs/<target>/: record.json, the minimized
 `reproducer`, and the original input. Files are written atomically (temp file, fsync,
 rename), so a run killed half-way keeps every bug it had recorded.
+
+An input is minimized once: a known bug's registered reproducer is its own, and every other
+result is kept under <workdir>/minimized/ by the hash of its signature and input, for the next
+run that meets the same input (every night's replay of the same corpus, say).
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ class BugStore:
         self.directory = directory
         self.registry = registry
         self.records: dict[str, BugRecord] = {}
+        self.minimized = directory.parent / "minimized"
 
     def record(
         self,
@@ -101,7 +106,7 @@ class BugStore:
             return existing
         folder = self.directory / target.name / signature_slug(signature)
         atomic_write(folder / f"input-{sha1(data)}", data)
-        smallest = minimize_bug(data, signature, runner.run, max_seconds=minimize_seconds)
+        smallest = self._smallest(data, signature, runner, minimize_seconds)
         reproducer = folder / "reproducer"
         atomic_write(reproducer, smallest)
         known = self.registry.get(signature)
@@ -130,6 +135,17 @@ class BugStore:
         self.records[signature] = record
         self._save(record)
         return record
+
+    def _smallest(self, data: bytes, signature: str, runner: IsolatedRunner, minimize_seconds: float) -> bytes:
+        known = self.registry.get(signature)
+        if known is not None and known.reproducer.is_file() and known.reproducer.read_bytes() == data:
+            return data
+        cached = self.minimized / f"{sha1(signature.encode())[:16]}-{sha1(data)}"
+        if cached.is_file():
+            return cached.read_bytes()
+        smallest = minimize_bug(data, signature, runner.run, max_seconds=minimize_seconds)
+        atomic_write(cached, smallest)
+        return smallest
 
     def _save(self, record: BugRecord) -> None:
         folder = Path(record.reproducer).parent

@@ -1,3 +1,7 @@
+from pathlib import Path
+
+from harness.bugs import BugStore
+from harness.known_bugs import KnownBug, Registry
 from harness.minimize import ddmin, minimize_bug
 
 
@@ -21,3 +25,37 @@ def test_minimize_keeps_the_signature_not_just_any_bug(faulty_runner):
     smallest = minimize_bug(b"KAAAAA", signature, faulty_runner.run, max_seconds=30)
     assert smallest == b"K"
     assert faulty_runner.run(smallest).signature == signature
+
+
+class CountingRunner:
+    def __init__(self, runner):
+        self.runner, self.runs = runner, 0
+
+    def run(self, data):
+        self.runs += 1
+        return self.runner.run(data)
+
+
+def test_an_input_is_minimized_once_and_then_taken_from_the_cache(tmp_path, faulty_runner):
+    counting = CountingRunner(faulty_runner)
+    outcome = faulty_runner.run(b"KAAAAA")
+    runs_per_record = []
+    for _ in range(2):  # two runs of the harness on one workdir
+        store = BugStore(tmp_path / "bugs", Registry([]))
+        record = store.record(faulty_runner.target, b"KAAAAA", outcome, counting, engine="replay", seed=None)
+        assert Path(record.reproducer).read_bytes() == b"K"
+        runs_per_record.append(counting.runs)
+    assert runs_per_record[0] > 0 and runs_per_record[1] == runs_per_record[0]
+
+
+def test_a_registered_reproducer_is_not_minimized_again(tmp_path, faulty_runner):
+    registered = tmp_path / "regression"
+    registered.write_bytes(b"KAAAAA")  # longer than it need be: a minimizer would shrink it
+    outcome = faulty_runner.run(registered.read_bytes())
+    registry = Registry([KnownBug(outcome.signature, "faulty", "a reason", "an upstream", registered)])
+    counting = CountingRunner(faulty_runner)
+    record = BugStore(tmp_path / "bugs", registry).record(
+        faulty_runner.target, b"KAAAAA", outcome, counting, engine="replay", seed=None
+    )
+    assert counting.runs == 0
+    assert Path(record.reproducer).read_bytes() == b"KAAAAA" and record.known
