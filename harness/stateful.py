@@ -9,8 +9,12 @@ input raised), is torn down and set up afresh for the next input. Engines, repla
 `minimize` see an ordinary entry point; a model learner drives `subject()`, `step` and
 `finish()` itself (AALpy's SUL: pre, step, post).
 
-    target = Target(name="lock", ..., entry=Conversation(setup=Lock, decode=list, step=Lock.press,
-                                                          alive=Lock.working, reset=Lock.clear))
+    lock = Conversation(setup=Lock, decode=keys, step=Lock.press, alive=Lock.working, reset=Lock.clear)
+    target = Target(name="lock", ..., entry=lock, describe=lock.describe)
+
+`describe` writes the conversation an input decodes to, one step a line, with each step's str:
+give steps a str that reads as the action (`press '1'`), so that `repro` prints a case a
+maintainer can replay by hand.
 """
 
 from __future__ import annotations
@@ -69,6 +73,11 @@ class Conversation(Generic[S, Step]):
         subject, self._subject = self._subject, None
         if subject is not None:
             self.teardown(subject)
+
+    def describe(self, data: bytes) -> list[str]:
+        """The conversation `data` decodes to, in words: each step's str, in order (Target.describe)."""
+        steps = [f"{number}. {step}" for number, step in enumerate(self.decode(data), 1)]
+        return ["on a subject as setup() leaves it, in order:", *steps] if steps else ["no steps"]
 
     def __call__(self, data: bytes) -> Transcript:
         steps = self.decode(data)

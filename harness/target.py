@@ -63,6 +63,10 @@ class Target:
     # the input mutated, or spliced with another, as a message; None leaves it to byte mutation.
     mutator: Optional[Callable[[bytes, random.Random], Optional[bytes]]] = field(default=None, compare=False)
     crossover: Optional[Callable[[bytes, bytes, random.Random], Optional[bytes]]] = field(default=None, compare=False)
+    # The scenario a structured input decodes to (a profile and its steps, a conversation), from the
+    # input as delivered, in plain English, one line each: `repro` prints it, so that a maintainer can
+    # rebuild the case without the harness. It may raise on an input that decodes to no scenario.
+    describe: Optional[Callable[[bytes], list[str]]] = field(default=None, compare=False)
 
     @property
     def component_package(self) -> str:
@@ -79,12 +83,16 @@ class Target:
     def seed_dir(self) -> Path:
         return CORPORA_DIR / self.name
 
+    def delivered(self, data: bytes) -> bytes:
+        """The input as the entry point gets it: repaired, when the target repairs."""
+        return self.repair(data) if self.repair is not None else data
+
     def run(self, data: bytes) -> Any:
         """Drive the entry point once (after the repair); apply the oracle when the input was accepted.
 
         The oracle sees what the component saw: the repaired input.
         """
-        delivered = self.repair(data) if self.repair is not None else data
+        delivered = self.delivered(data)
         result = self.entry(delivered)
         if self.oracle is not None:
             self.oracle(delivered, result)

@@ -14,14 +14,15 @@ allow_repeat_tx; the master key and salt follow; then 6-octet steps, each
 - CRAFT: what no real sender sends: the reference's transform protects at any index (ROC `arg`,
   SEQ `a b`; for SRTCP index `arg a b`, E flag from `flags`), to the receiver.
 
-`play`, the entry point, plays the scenario on pylibsrtp (one sending and one receiving session)
-and returns the transcript of its calls and answers; `agree`, the oracle, makes the same calls on
-the reference in the same order and must get the same answers: the same protected bytes, the
-same plaintext, or a refusal where pylibsrtp refused. A disagreement is an OracleViolation whose
-property names the operation and each side's verdict (libsrtp's refusal in its own words, the
-reference's error class), so that one root cause is one signature. The SRTCP senders start at
-index 1, as libsrtp does (RFC 3711 §3.4 says 0: tests/conformance records that); that
-difference is not fuzzed again.
+`decode` reads the bytes as a setting and actions (Send, Tamper, Replay, Craft), the one reading
+of a scenario: `describe` writes it in words for `repro`, and `play`, the entry point, plays it on
+pylibsrtp (one sending and one receiving session) and returns the transcript of its calls and
+answers; `agree`, the oracle, makes the same calls on the reference in the same order and must get
+the same answers: the same protected bytes, the same plaintext, or a refusal where pylibsrtp
+refused. A disagreement is an OracleViolation whose property names the operation and each side's
+verdict (libsrtp's refusal in its own words, the reference's error class), so that one root cause
+is one signature. The SRTCP senders start at index 1, as libsrtp does (RFC 3711 §3.4 says 0:
+tests/conformance records that); that difference is not fuzzed again.
 """
 
 from __future__ import annotations
@@ -114,28 +115,154 @@ class Setting:
         )
 
 
-def rtp_plaintext(seq: int, flags: int, length: int) -> bytes:
+def rtp_packet(seq: int, flags: int, length: int) -> rtp.RtpPacket:
     """An RTP packet with the SSRC, marker, CSRCs, extension and padding the flag bits pick."""
     extension = rtp.OneByteExtension((rtp.ExtensionElement(1, bytes([seq & 0xFF])),)) if flags & 4 else None
-    return bytes(
-        rtp.RtpPacket(
-            payload_type=96,
-            sequence_number=seq,
-            timestamp=seq * 160,
-            ssrc=SSRCS[flags & 3],
-            marker=bool(flags & 8),
-            csrc=tuple(range(1, 1 + (flags >> 4 & 3))),
-            extension=extension,
-            payload=bytes([seq & 0xFF]) * length,
-            padding=b"\x00\x00\x00\x04" if flags & 0x40 else b"",
-        )
+    return rtp.RtpPacket(
+        payload_type=96,
+        sequence_number=seq,
+        timestamp=seq * 160,
+        ssrc=SSRCS[flags & 3],
+        marker=bool(flags & 8),
+        csrc=tuple(range(1, 1 + (flags >> 4 & 3))),
+        extension=extension,
+        payload=bytes([seq & 0xFF]) * length,
+        padding=b"\x00\x00\x00\x04" if flags & 0x40 else b"",
     )
 
 
-def rtcp_plaintext(flags: int, length: int) -> bytes:
+def receiver_report(flags: int, length: int) -> rtcp.ReceiverReport:
     """An RTCP receiver report (RFC 3550 §6.4.2) of the SSRC the flags pick, with `length` // 4 words
     of profile-specific extension."""
-    return rtcp.encode_packet(rtcp.ReceiverReport(SSRCS[flags & 3], extension=bytes(4 * (length // 4))))
+    return rtcp.ReceiverReport(SSRCS[flags & 3], extension=bytes(4 * (length // 4)))
+
+
+Plaintext = Union[rtp.RtpPacket, rtcp.ReceiverReport]
+
+
+def _encoded(plaintext: Plaintext) -> bytes:
+    return bytes(plaintext) if isinstance(plaintext, rtp.RtpPacket) else rtcp.encode_packet(plaintext)
+
+
+def _octets(data: bytes) -> str:
+    """A run of one octet (what the plaintexts here carry) as its length and value; anything else in hex."""
+    return f"{len(data)} octets {data[0]:#04x}" if len(set(data)) == 1 else data.hex() or "none"
+
+
+def _in_words(plaintext: Plaintext) -> str:
+    """The plaintext's fields, as a maintainer would set them to build it again."""
+    if isinstance(plaintext, rtcp.ReceiverReport):
+        return (
+            f"an RTCP receiver report (SSRC {plaintext.ssrc:#010x}, no report blocks, "
+            f"profile-specific extension {_octets(plaintext.extension)})"
+        )
+    fields = [f"PT {plaintext.payload_type}", f"timestamp {plaintext.timestamp}", f"SSRC {plaintext.ssrc:#010x}"]
+    fields += ["marker set"] if plaintext.marker else []
+    fields += [f"CSRCs {', '.join(map(str, plaintext.csrc))}"] if plaintext.csrc else []
+    fields += [f"header extension {bytes(plaintext.extension).hex()}"] if plaintext.extension is not None else []
+    fields += [f"payload {_octets(plaintext.payload)}"]
+    fields += [f"padding {plaintext.padding.hex()}"] if plaintext.padding else []
+    return f"RTP SEQ {plaintext.sequence_number} ({', '.join(fields)})"
+
+
+@dataclass(frozen=True)
+class Send:
+    plaintext: Plaintext
+
+    def __str__(self) -> str:
+        if isinstance(self.plaintext, rtcp.ReceiverReport):
+            protects = "protects it at its next SRTCP index (libsrtp's first is 1)"
+        else:
+            protects = "protects it"
+        return f"send {_in_words(self.plaintext)}: the sender {protects}, the receiver unprotects the result"
+
+
+@dataclass(frozen=True)
+class Tamper:
+    bit: int  # taken modulo the datagram's length in bits when played
+
+    def __str__(self) -> str:
+        return (
+            f"tamper: deliver the last datagram again with bit {self.bit} flipped (bit 0 is the high bit of "
+            "its first octet; the number is taken modulo its length in bits)"
+        )
+
+
+@dataclass(frozen=True)
+class Replay:
+    back: int  # 0 is the last datagram delivered; taken modulo how many were delivered when played
+
+    def __str__(self) -> str:
+        if self.back == 0:
+            return "replay: deliver the last datagram again"
+        return (
+            f"replay: deliver again the datagram delivered {self.back} before the last one (counting back "
+            "modulo the number delivered)"
+        )
+
+
+@dataclass(frozen=True)
+class Craft:
+    """What no real sender sends: the reference's transform protects `plaintext` at `index`."""
+
+    plaintext: Plaintext
+    index: int  # SRTP: ROC * 2^16 + SEQ; SRTCP: the 31-bit SRTCP index
+    encrypt: bool = True  # SRTCP's E flag
+
+    def __str__(self) -> str:
+        if isinstance(self.plaintext, rtcp.ReceiverReport):
+            encrypted = "encrypted" if self.encrypt else "unencrypted"
+            at = f"SRTCP index {self.index} ({self.index:#x}) with E={int(self.encrypt)} ({encrypted})"
+        else:
+            at = f"ROC {self.index >> 16} (index {self.index:#x})"
+        return f"craft: the reference protects {_in_words(self.plaintext)} at {at} and delivers it to the receiver"
+
+
+Action = Union[Send, Tamper, Replay, Craft]
+
+
+def _action(op: int, a: int, b: int, flags: int, length: int, arg: int, *, rtcp: bool) -> Action:
+    """One 6-octet step (the module's docstring says what each octet means)."""
+    value = a << 8 | b  # a SEQ, a bit to flip, or an SRTCP index's low 16 bits
+    if op == SEND:
+        return Send(receiver_report(flags, length) if rtcp else rtp_packet(value, flags, length))
+    if op == TAMPER:
+        return Tamper(value)
+    if op == REPLAY:
+        return Replay(arg)
+    if rtcp:
+        return Craft(receiver_report(flags, length), (arg & 0x7F) << 16 | value, encrypt=not flags & 0x80)
+    return Craft(rtp_packet(value, flags, length), arg << 16 | value)
+
+
+def decode(data: bytes, *, rtcp: bool) -> tuple[Setting, list[Action]]:
+    """The scenario `data` is: its setting, and its whole steps as actions (trailing octets are no step)."""
+    setting, body = Setting.parse(data)
+    steps = [body[i : i + STEP_LENGTH] for i in range(0, len(body) - STEP_LENGTH + 1, STEP_LENGTH)]
+    return setting, [_action(op & 3, a, b, flags, length, arg, rtcp=rtcp) for op, a, b, flags, length, arg in steps]
+
+
+def describe(data: bytes, *, rtcp: bool) -> list[str]:
+    """The scenario in words (Target.describe): the policy, the key, then each step in order."""
+    setting, actions = decode(data, rtcp=rtcp)
+    key_length = setting.profile.key_length
+    repeat = "on" if setting.allow_repeat_tx else "off"
+    steps: list[str] = []
+    delivering = False
+    for number, action in enumerate(actions, 1):
+        # Only a SEND or CRAFT delivers; until one has, a TAMPER or REPLAY has nothing to work on.
+        idle = isinstance(action, (Tamper, Replay)) and not delivering
+        delivering = delivering or isinstance(action, (Send, Craft))
+        steps.append(f"{number}. {action}" + (" -- nothing was delivered yet: does nothing" if idle else ""))
+    return [
+        f"{'SRTCP' if rtcp else 'SRTP'}: profile {setting.profile.name}, replay window {setting.window_size}, "
+        f"allow_repeat_tx {repeat}",
+        f"master key {setting.key[:key_length].hex()}, master salt {setting.key[key_length:].hex()}",
+        "pylibsrtp: one sending session (SSRC any outbound) and one receiving session (SSRC any inbound) under "
+        "that policy; the reference SRTP gets the same calls in the same order and must give the same answers",
+        "steps, in order:" if steps else "no steps",
+        *steps,
+    ]
 
 
 @dataclass(frozen=True)
@@ -181,25 +308,24 @@ class Scenario:
         """The session keys CRAFT protects with, derived once per scenario."""
         return srtp.session_keys(self.setting.profile, self.setting.key, rtcp=self.rtcp)
 
-    def craft(self, a: int, b: int, flags: int, length: int, arg: int) -> bytes:
-        profile = self.setting.profile
+    def craft(self, craft: Craft) -> bytes:
+        profile, plaintext = self.setting.profile, _encoded(craft.plaintext)
         if self.rtcp:
-            index = (arg & 0x7F) << 16 | a << 8 | b
-            return srtp.protect_rtcp(self.keys, profile, rtcp_plaintext(flags, length), index, encrypt=not flags & 0x80)
-        return srtp.protect_rtp(self.keys, profile, rtp_plaintext(a << 8 | b, flags, length), arg << 16 | a << 8 | b)
+            return srtp.protect_rtcp(self.keys, profile, plaintext, craft.index, encrypt=craft.encrypt)
+        return srtp.protect_rtp(self.keys, profile, plaintext, craft.index)
 
-    def step(self, op: int, a: int, b: int, flags: int, length: int, arg: int) -> None:
-        if op == SEND:
-            self.send(rtcp_plaintext(flags, length) if self.rtcp else rtp_plaintext(a << 8 | b, flags, length))
-        elif op == TAMPER and self.sent:
+    def play(self, action: Action) -> None:
+        if isinstance(action, Send):
+            self.send(_encoded(action.plaintext))
+        elif isinstance(action, Tamper) and self.sent:
             last = bytearray(self.sent[-1])
-            bit = (a << 8 | b) % (8 * len(last))
+            bit = action.bit % (8 * len(last))
             last[bit // 8] ^= 0x80 >> bit % 8
             self.deliver(bytes(last))
-        elif op == REPLAY and self.sent:
-            self.deliver(self.sent[-1 - arg % len(self.sent)])
-        elif op == CRAFT:
-            self.deliver(self.craft(a, b, flags, length, arg))
+        elif isinstance(action, Replay) and self.sent:
+            self.deliver(self.sent[-1 - action.back % len(self.sent)])
+        elif isinstance(action, Craft):
+            self.deliver(self.craft(action))
 
 
 MAX_STEPS = 64
@@ -245,11 +371,10 @@ def mutate(data: bytes, rng: random.Random) -> Optional[bytes]:
 
 def play(data: bytes, *, rtcp: bool) -> list[Exchange]:
     """The entry point: the scenario on pylibsrtp, every call and answer in order."""
-    setting, steps = Setting.parse(data)
+    setting, actions = decode(data, rtcp=rtcp)
     scenario = Scenario(setting, rtcp)
-    for offset in range(0, len(steps) - STEP_LENGTH + 1, STEP_LENGTH):
-        op, a, b, flags, length, arg = steps[offset : offset + STEP_LENGTH]
-        scenario.step(op & 3, a, b, flags, length, arg)
+    for action in actions:
+        scenario.play(action)
     return scenario.transcript
 
 
@@ -302,5 +427,5 @@ def agree(data: bytes, transcript: list[Exchange], *, rtcp: bool) -> None:
             raise Disagreement(
                 name,
                 f"{kind} {exchange.operation} of {exchange.data.hex()} ({setting.profile.name}, window "
-                f"{setting.window_size}): libsrtp {libsrtp!r}, reference {reference!r}"
+                f"{setting.window_size}): libsrtp {libsrtp!r}, reference {reference!r}",
             )

@@ -5,7 +5,7 @@ What the scenario bytes mean: targets/_srtp_differential.py.
 
 import functools
 
-from _srtp_differential import MAX_STEPS, STEP_LENGTH, agree, mutate, play
+from _srtp_differential import MAX_STEPS, STEP_LENGTH, agree, describe, mutate, play
 
 from harness.target import Target
 
@@ -19,5 +19,6 @@ target = Target(
     instrument=("pylibsrtp",),
     oracle=functools.partial(agree, rtcp=False),
     mutator=mutate,
+    describe=functools.partial(describe, rtcp=False),
     max_len=1 + 46 + STEP_LENGTH * MAX_STEPS,  # the setting, the longest key and salt, the steps
 )
