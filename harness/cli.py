@@ -15,16 +15,21 @@ import time
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
+from harness import engines
 from harness.bugs import BugStore, atomic_write
 from harness.conformance import suites
 from harness.engines import replay as replay_engine
+from harness.engines.base import Campaign, Engine
+from harness.explain import explain
 from harness.known_bugs import Registry
 from harness.minimize import minimize_bug
 from harness.report import RunReport, TargetReport
 from harness.target import ROOT, TARGETS_DIR, Target, UsageError, all_targets, load_target
 from harness.worker import DEFAULT_RSS_LIMIT_MB, DEFAULT_TIMEOUT, IsolatedRunner, WorkerError
 
-EXIT_CLEAN, EXIT_NEW_BUG, EXIT_USAGE = 0, 1, 2
+EXIT_CLEAN, EXIT_NEW_BUG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# Under this, starting the target's processes is most of a target's share of the budget.
+MIN_SECONDS_PER_TARGET = 3.0
 DEFAULT_NIGHTLY_BUDGET = 450.0  # seconds for the whole nightly job: 30 s for each of 15 targets
 DEFAULT_FUZZ_BUDGET = 60.0
 DEFAULT_WORKDIR = ROOT / ".harness"
@@ -32,6 +37,14 @@ DEFAULT_WORKDIR = ROOT / ".harness"
 
 def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def out(text: str) -> None:
+    """Standard output, for a reader that may stop reading early (`| head`)."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # and the rest goes nowhere
 
 
 def positive_float(text: str) -> float:
@@ -85,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz = commands.add_parser("fuzz", help="fuzz one target or all")
     fuzz.add_argument("target", nargs="?")
     fuzz.add_argument("--all", action="store_true", help="every target, the budget split between them")
-    fuzz.add_argument("--engine", choices=("atheris", "hypothesis"), default="atheris")
+    fuzz.add_argument("--engine", choices=engines.FUZZERS, default="atheris")
     fuzz.add_argument("--runs", type=positive_int, help="inputs to run (per target), instead of a time budget")
     engine_options(fuzz, DEFAULT_FUZZ_BUDGET)
     common(fuzz)
@@ -134,7 +147,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     width = max(len(t.name) for t in targets)
     for t in targets:
         guides = [word for word, hook in (("repair", t.repair), ("mutator", t.mutator), ("oracle", t.oracle)) if hook]
-        print(f"{t.name:<{width}}  {t.protocol:<6} {t.component} {t.component_version}  {' '.join(guides)}".rstrip())
+        out(f"{t.name:<{width}}  {t.protocol:<6} {t.component} {t.component_version}  {' '.join(guides)}".rstrip())
     return EXIT_CLEAN
 
 
@@ -147,9 +160,11 @@ def cmd_repro(args: argparse.Namespace) -> int:
     data = replay_engine.read_input(args.file)
     with runner_for(target, args) as runner:
         outcome = runner.run(data)
-    print(f"{target.name} ({target.component} {target.component_version}) on {args.file}: {outcome.describe()}")
+    out(f"{target.name} ({target.component} {target.component_version}) on {args.file}: {outcome.describe()}")
+    for line in explain(target, data, outcome, Registry.load()):
+        out(line)
     if outcome.traceback:
-        print(outcome.traceback.rstrip())
+        out(outcome.traceback.rstrip())
     return EXIT_NEW_BUG if outcome.is_bug else EXIT_CLEAN
 
 
@@ -161,9 +176,9 @@ def cmd_minimize(args: argparse.Namespace) -> int:
         if outcome.signature is None:
             raise UsageError(f"{args.file} does not trigger a bug in {target.name} ({outcome.verdict})")
         smallest = minimize_bug(data, outcome.signature, runner.run, max_seconds=args.max_seconds)
-    out = args.out or args.file.with_name(args.file.name + ".min")
-    atomic_write(out, smallest)
-    print(f"{outcome.signature}: {len(data)} -> {len(smallest)} bytes, written to {out}")
+    destination = args.out or args.file.with_name(args.file.name + ".min")
+    atomic_write(destination, smallest)
+    out(f"{outcome.signature}: {len(data)} -> {len(smallest)} bytes, written to {destination}")
     return EXIT_CLEAN
 
 
@@ -178,97 +193,111 @@ def selected_targets(args: argparse.Namespace) -> list[Target]:
     return all_targets(args.targets_dir)
 
 
-def run_replay(
-    targets: list[Target], args: argparse.Namespace, store: BugStore, reports: dict[str, TargetReport]
-) -> None:
-    corpus = getattr(args, "corpus", None)
-    for target in targets:
+def prepare_workdir(workdir: Path) -> None:
+    """A work folder that cannot be written is a one-line error before any work, not a traceback after."""
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        atomic_write(workdir / ".writable", b"")
+    except OSError as exc:
+        raise UsageError(f"work folder {workdir} cannot be written: {exc.strerror or exc}") from None
+
+
+class Campaigner:
+    """Runs engines over targets for fuzz, replay and nightly, and keeps what each run gave."""
+
+    def __init__(self, args: argparse.Namespace, targets: list[Target]) -> None:
+        self.args = args
+        self.store = BugStore(args.workdir / "bugs", Registry.load())
+        self.reports = {t.name: TargetReport.of(t) for t in targets}
+
+    def run(
+        self, engine: Engine, target: Target, *, budget: Optional[float] = None, runs: Optional[int] = None
+    ) -> None:
+        args = self.args
+        jobs, seed = engine.jobs_for(getattr(args, "jobs", 1)), getattr(args, "seed", None)
+        amount = f"{runs} runs" if runs else f"{budget:.1f} s" if budget else "every file"
+        seeded = f", seed {seed}" if seed is not None and engine.name != "replay" else ""
+        say(f"[{target.name}] {engine.name}: {amount}{seeded}, jobs {jobs}")
         with runner_for(target, args) as runner:
-            reports[target.name].replay = replay_engine.replay(
-                target, runner, store, store.registry, corpus=corpus, progress=say
-            )
-
-
-def run_fuzz(
-    targets: list[Target], args: argparse.Namespace, store: BugStore, reports: dict[str, TargetReport], budget: float
-) -> None:
-    runs = getattr(args, "runs", None)
-    engine = getattr(args, "engine", "atheris")
-    share = budget / len(targets)
-    for target in targets:
-        amount = f"{runs} runs" if runs else f"{share:.0f} s"
-        say(f"[{target.name}] fuzzing with {engine}: {amount}, seed {args.seed}, jobs {args.jobs}")
-        with runner_for(target, args) as runner:
-            if engine == "hypothesis":
-                from harness.engines import hypothesis as hypothesis_engine
-
-                hypothesis_engine.fuzz(
-                    target,
-                    runner=runner,
-                    store=store,
-                    seed=args.seed,
-                    database=args.workdir / "hypothesis",
-                    budget=None if runs else share,
-                    runs=runs,
-                    progress=say,
-                )
-                continue
-            try:
-                import atheris  # noqa: F401
-
-                from harness.engines import atheris as atheris_engine
-            except ImportError:
-                raise UsageError(
-                    "atheris is not installed: pip install -e .[fuzz], or use --engine hypothesis"
-                ) from None
-            result = atheris_engine.fuzz(
+            campaign = Campaign(
                 target,
-                workdir=args.workdir,
-                store=store,
-                runner=runner,
-                seed=args.seed,
-                budget=None if runs else share,
+                runner,
+                self.store,
+                args.workdir,
+                seed=seed or 0,
+                budget=budget,
                 runs=runs,
-                jobs=args.jobs,
+                jobs=jobs,
                 targets_dir=args.targets_dir,
+                corpus=getattr(args, "corpus", None),
                 progress=say,
             )
-            reports[target.name].fuzz = result
-            say(
-                f"[{target.name}] done: {result.executions} execs in {result.seconds:.0f} s "
-                f"({result.exec_per_second:.0f}/s), cov {result.coverage}, corpus {result.corpus_files}, "
-                f"bugs {len(result.signatures)}"
-            )
+            try:
+                result = engine.run(campaign)
+            except (UsageError, WorkerError) as exc:  # this target cannot run: the others still do
+                error = str(exc).splitlines()[0]
+                self.reports[target.name].errors.append(f"{engine.name}: {error}")
+                say(f"harness: error: {error}")
+                return
+        self.reports[target.name].runs.append(result)
+        say(result.summary())
 
 
 def cmd_campaign(args: argparse.Namespace) -> int:
     """fuzz, replay and nightly: run, triage, report; exit 1 on a new signature."""
+    started = time.monotonic()
     targets = selected_targets(args)
-    if args.command != "replay" and args.seed is None:
+    fuzzer = engines.named(getattr(args, "engine", "atheris")) if args.command != "replay" else None
+    runs = getattr(args, "runs", None)
+    if fuzzer is not None and runs is None and args.budget / len(targets) < MIN_SECONDS_PER_TARGET:
+        raise UsageError(
+            f"a budget of {args.budget:g} s is less than {MIN_SECONDS_PER_TARGET:g} s for each of the "
+            f"{len(targets)} targets: give --budget {MIN_SECONDS_PER_TARGET * len(targets):g} or more"
+        )
+    if getattr(args, "corpus", None) is not None and not replay_engine.corpus_files(args.corpus):
+        raise UsageError(f"corpus {args.corpus} holds no inputs")
+    prepare_workdir(args.workdir)
+    if fuzzer is not None and args.seed is None:
         args.seed = random.SystemRandom().randrange(1, 2**31)
-    registry = Registry.load()
-    store = BugStore(args.workdir / "bugs", registry)
-    reports = {t.name: TargetReport.of(t) for t in targets}
-    if args.command != "fuzz":
-        run_replay(targets, args, store, reports)
-    if args.command != "replay":
-        say(f"seed {args.seed} (rerun with --seed {args.seed})")
-        run_fuzz(targets, args, store, reports, args.budget)
-    for record in store.records.values():
+    campaigner = Campaigner(args, targets)
+    interrupted = False
+    try:
+        if args.command != "fuzz":
+            replay = engines.named("replay")
+            for target in targets:
+                campaigner.run(replay, target)
+        if fuzzer is not None:
+            say(f"seed {args.seed} (rerun with --seed {args.seed})")
+            deadline = started + args.budget
+            for left, target in zip(range(len(targets), 0, -1), targets):
+                share = None if runs else max(1.0, (deadline - time.monotonic()) / left)
+                campaigner.run(fuzzer, target, budget=share, runs=runs)
+    except KeyboardInterrupt:
+        interrupted = True
+    reports = campaigner.reports
+    for record in campaigner.store.records.values():
         reports[record.target].bugs.append(record)
     report = RunReport(
         command="python -m harness " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         seed=getattr(args, "seed", None),
+        budget=None if fuzzer is None or runs else args.budget,
+        seconds=time.monotonic() - started,
+        workdir=args.workdir,
         targets=list(reports.values()),
+        interrupted=interrupted,
     )
     paths = report.write(args.workdir / "report")
-    print(report.markdown())
+    out(report.markdown())
     say("report: " + ", ".join(str(p) for p in paths))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a") as handle:
             handle.write(report.markdown())
-    return EXIT_NEW_BUG if report.new_bugs else EXIT_CLEAN
+    if interrupted:
+        raise KeyboardInterrupt
+    if report.new_bugs or report.unreproduced:
+        return EXIT_NEW_BUG
+    return EXIT_USAGE if report.errors else EXIT_CLEAN
 
 
 def cmd_conformance(args: argparse.Namespace) -> int:
@@ -337,8 +366,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         say(f"harness: error: {str(exc).splitlines()[0]}")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        say("harness: interrupted; recorded bugs are on disk")
-        return EXIT_USAGE
+        say("harness: interrupted; the bugs recorded so far are on disk, with the report of what was done")
+        return EXIT_INTERRUPTED
     if args.command not in ("list", "repro"):
         say(f"harness: {args.command} finished in {time.monotonic() - started:.0f} s")
     return status

@@ -1,7 +1,9 @@
 """Reports of a run: Markdown (fit for a CI job summary), JSON, and JUnit XML.
 
-Each target is one JUnit test case: it fails when the run found a new bug signature in it;
-known bugs and known bugs that no longer reproduce are reported in the case's output.
+A row for every engine run of every target. Each bug is its own JUnit test case, failed when
+it is new, skipped when it is known, so that a CI viewer lists every one of them; a finding that
+triage could not reproduce fails its own case too. Paths are given
+from the folder the run started in (the checkout, for a CI job), when they are under it.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from harness.bugs import BugRecord, atomic_write
-from harness.engines.atheris import FuzzResult
-from harness.engines.replay import ReplayResult
+from harness.engines.base import EngineRun
 from harness.target import Target
 
 
@@ -25,105 +26,171 @@ class TargetReport:
     protocol: str
     component: str
     version: str
-    replay: Optional[ReplayResult] = None
-    fuzz: Optional[FuzzResult] = None
+    runs: list[EngineRun] = field(default_factory=list)
     bugs: list[BugRecord] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # why an engine could not run this target
 
     @property
     def new_bugs(self) -> list[BugRecord]:
         return [bug for bug in self.bugs if not bug.known]
+
+    @property
+    def known_signatures(self) -> set[str]:
+        """Known bugs this run met: recorded ones, and those passed over inside a fuzzer."""
+        return {b.signature for b in self.bugs if b.known} | {s for r in self.runs for s in r.known_passed_over}
+
+    @property
+    def unreproduced(self) -> list[str]:
+        return [finding for run in self.runs for finding in run.unreproduced]
 
     @classmethod
     def of(cls, target: Target) -> "TargetReport":
         return cls(target.name, target.protocol, target.component, target.component_version)
 
 
+def _or_dash(value: Optional[object]) -> str:
+    return "-" if value is None else str(value)
+
+
 @dataclass
 class RunReport:
     command: str
     seed: Optional[int]
+    budget: Optional[float]
+    seconds: float
+    workdir: Path
     targets: list[TargetReport]
+    interrupted: bool = False
 
     @property
     def new_bugs(self) -> list[BugRecord]:
         return [bug for t in self.targets for bug in t.new_bugs]
 
+    @property
+    def unreproduced(self) -> list[tuple[str, str]]:
+        return [(t.name, finding) for t in self.targets for finding in t.unreproduced]
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        return [(t.name, error) for t in self.targets for error in t.errors]
+
+    @staticmethod
+    def where(path: str) -> str:
+        """A path as the report shows it: from the folder the run started in, when it is under it."""
+        try:
+            return str(Path(path).resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return path
+
     def to_dict(self) -> dict[str, object]:
         return {
             "command": self.command,
             "seed": self.seed,
+            "budget": self.budget,
+            "seconds": round(self.seconds, 1),
+            "interrupted": self.interrupted,
             "python": platform.python_version(),
             "new_bugs": len(self.new_bugs),
+            "unreproduced": len(self.unreproduced),
             "targets": [asdict(t) for t in self.targets],
         }
 
     def markdown(self) -> str:
+        verdict = f"**{len(self.new_bugs)} new bug(s)**" if self.new_bugs else "no new bug"
+        if self.unreproduced:
+            verdict += f", **{len(self.unreproduced)} finding(s) triage could not reproduce**"
+        if self.interrupted:
+            verdict += ", **interrupted**: what was done before the interrupt"
+        seed = f"seed {self.seed}, " if self.seed is not None else ""
+        budget = f"budget {self.budget:g} s, " if self.budget is not None else ""
         lines = [
             "# Fuzzing report",
             "",
-            f"`{self.command}` (seed {self.seed}, Python {platform.python_version()}): "
-            + (f"**{len(self.new_bugs)} new bug(s)**" if self.new_bugs else "no new bug"),
+            f"`{self.command}` ({seed}{budget}took {self.seconds:.0f} s, "
+            f"Python {platform.python_version()}): {verdict}",
             "",
-            "| target | component | replayed (ok / refused / bug) | executions | exec/s | coverage | corpus"
-            " | bugs (new / known) |",
-            "|---|---|---|---|---|---|---|---|",
+            "| target | component | engine | seconds | executions | exec/s | coverage | corpus"
+            " | accepted / refused | bugs (new / known) |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for t in self.targets:
-            replay = (
-                f"{t.replay.accepted} / {t.replay.rejected} / {sum(map(len, t.replay.bugs.values()))}"
-                if t.replay
-                else "-"
-            )
-            fuzz = t.fuzz
-            lines.append(
-                f"| {t.name} | {t.component} {t.version} | {replay} | "
-                + (
-                    f"{fuzz.executions} | {fuzz.exec_per_second:.0f} | {fuzz.coverage} | {fuzz.corpus_files}"
-                    if fuzz
-                    else "- | - | - | -"
+            bugs = f"{len(t.new_bugs)} / {len(t.known_signatures)}"
+            if not t.runs:
+                lines.append(f"| {t.name} | {t.component} {t.version} | - | - | - | - | - | - | - | {bugs} |")
+            for run in t.runs:
+                verdicts = "-" if run.accepted is None else f"{run.accepted} / {run.rejected}"
+                lines.append(
+                    f"| {t.name} | {t.component} {t.version} | {run.engine} | {run.seconds:.0f} | {run.executions}"
+                    f" | {run.exec_per_second:.0f} | {_or_dash(run.coverage)} | {_or_dash(run.corpus_files)}"
+                    f" | {verdicts} | {bugs} |"
                 )
-                + f" | {len(t.new_bugs)} / {len(t.bugs) - len(t.new_bugs)} |"
-            )
         bugs = [bug for t in self.targets for bug in t.bugs]
         if bugs:
             lines += ["", "## Bugs", ""]
             for bug in bugs:
                 status = f"known: {bug.known_reason} ({bug.upstream})" if bug.known else "**NEW**"
-                lines += [
+                lines.append(
                     f"- `{bug.signature}` in {bug.target} ({bug.component} {bug.component_version}), "
-                    f"{bug.hits} hit(s), {status}",
-                    f"  - {bug.message}",
-                    f"  - reproduce: `{bug.reproduce}`",
-                ]
-        fixed = [(t.name, s) for t in self.targets if t.replay for s in t.replay.no_longer_reproducing]
-        if fixed:
-            lines += ["", "## Known bugs that no longer reproduce (fixed upstream?)", ""]
-            lines += [f"- {name}: `{signature}`" for name, signature in fixed]
-        stopped = [(t.name, why) for t in self.targets if t.fuzz for why in t.fuzz.stopped_early]
-        if stopped:
-            lines += ["", "## Fuzzing stopped before its budget", ""]
-            lines += [f"- {name}: {why}" for name, why in stopped]
-        unconfirmed = [(t.name, a) for t in self.targets if t.fuzz for a in t.fuzz.unreproduced]
-        if unconfirmed:
-            lines += ["", "## Fuzzer artifacts the worker did not reproduce", ""]
-            lines += [f"- {name}: {artifact}" for name, artifact in unconfirmed]
+                    f"{bug.hits} hit(s), {status}"
+                )
+                if bug.message.strip():
+                    lines.append(f"  - {bug.message.strip().splitlines()[0]}")
+                lines.append(f"  - reproduce: `python -m harness repro {bug.target} {self.where(bug.reproducer)}`")
+        runs = [(t.name, run) for t in self.targets for run in t.runs]
+        sections = [
+            (
+                "Known bugs that no longer reproduce (fixed upstream?)",
+                [f"{name}: `{s}`" for name, run in runs for s in run.no_longer_reproducing],
+            ),
+            (
+                "Findings the fuzzer reported that triage could not reproduce",
+                [f"{name}: {finding}" for name, finding in self.unreproduced],
+            ),
+            (
+                "Runs that stopped before their budget",
+                [f"{name}: {why}" for name, run in runs for why in run.stopped_early],
+            ),
+            ("Targets that could not be run", [f"{name}: {error}" for name, error in self.errors]),
+        ]
+        for title, items in sections:
+            if items:
+                lines += ["", f"## {title}", ""] + [f"- {item}" for item in items]
         return "\n".join(lines) + "\n"
 
     def junit(self) -> str:
-        suite = ET.Element("testsuite", name="harness", tests=str(len(self.targets)))
-        failures = 0
+        suite = ET.Element("testsuite", name="harness")
+        cases = failures = skipped = 0
+
+        def case(classname: str, name: str) -> ET.Element:
+            nonlocal cases
+            cases += 1
+            return ET.SubElement(suite, "testcase", classname=classname, name=name)
+
         for t in self.targets:
-            case = ET.SubElement(suite, "testcase", classname=f"harness.{t.protocol}", name=t.name)
-            for bug in t.new_bugs:
+            classname = f"harness.{t.protocol}.{t.name}"
+            for bug in t.bugs:
+                element = case(classname, bug.signature)
+                if bug.known:
+                    skipped += 1
+                    ET.SubElement(element, "skipped", message=f"known: {bug.known_reason} ({bug.upstream})")
+                else:
+                    failures += 1
+                    failure = ET.SubElement(element, "failure", message=bug.message or bug.signature, type=bug.kind)
+                    reproduce = f"python -m harness repro {bug.target} {self.where(bug.reproducer)}"
+                    failure.text = f"{reproduce}\n\n{bug.traceback}"
+            for finding in t.unreproduced:
                 failures += 1
-                failure = ET.SubElement(case, "failure", message=bug.signature, type=bug.kind)
-                failure.text = f"{bug.reproduce}\n\n{bug.traceback}"
-            notes = [f"known bug {b.signature}: {b.known_reason}" for b in t.bugs if b.known]
-            if t.replay:
-                notes += [f"known bug no longer reproduces: {s}" for s in t.replay.no_longer_reproducing]
-            if notes:
-                ET.SubElement(case, "system-out").text = "\n".join(notes)
+                ET.SubElement(
+                    case(classname, f"unreproduced {finding}"), "failure", message="triage did not reproduce it"
+                )
+            for error in t.errors:
+                failures += 1
+                ET.SubElement(case(classname, "run"), "error", message=error)
+            if not t.bugs and not t.unreproduced and not t.errors:
+                case(classname, "no bug")
+        suite.set("tests", str(cases))
         suite.set("failures", str(failures))
+        suite.set("skipped", str(skipped))
         return ET.tostring(suite, encoding="unicode", xml_declaration=True)
 
     def write(self, directory: Path) -> list[Path]:

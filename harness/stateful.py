@@ -1,6 +1,6 @@
 """The stateful side of the Target contract: a subject set up once, a conversation of steps per input.
 
-A handshake, an ICE agent or a live session is a state machine (../shared/design.md, "Stateful
+A handshake, an ICE agent or a live session is a state machine (docs/design.md, "Stateful
 targets"). Its target's entry point is a `Conversation`: the input, still a byte string, decodes
 to a sequence of steps; the subject is set up on first use, reset between inputs where that is
 sound (or set up again when there is no sound reset), driven one step at a time, and asked

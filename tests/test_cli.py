@@ -3,12 +3,16 @@
 import importlib.metadata
 import json
 import os
+import shlex
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from harness.known_bugs import Registry
 from harness.target import ROOT
 
 FAULTY = ["--targets-dir", str(ROOT / "tests" / "faulty_targets")]
@@ -53,6 +57,13 @@ def test_list_shows_every_target_with_component_version_and_what_guides_it():
         (["nightly", "--budget", "0"], "must be positive"),
         (["minimize", "stun_parse", "pyproject.toml"], "does not trigger a bug"),
         (["frobnicate"], "invalid choice"),
+        (["fuzz", "stun_parse", "--workdir", "/proc/nope"], "work folder /proc/nope cannot be written"),
+        (["fuzz", "--all", "--budget", "5"], "less than 3 s for each of the 15 targets"),
+        (["conformance", "srtp", "--srtp-adapter", "os:path"], "path is not a class or function"),
+        (
+            ["conformance", "srtp", "--srtp-adapter", "tests/broken_adapters/srtp.py:AcceptsRtpDuplicates"],
+            "AcceptsRtpDuplicates() failed: TypeError",
+        ),
     ],
 )
 def test_bad_input_gives_one_line_and_status_2(args, message):
@@ -61,6 +72,54 @@ def test_bad_input_gives_one_line_and_status_2(args, message):
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_empty_corpus_named_on_the_command_line_is_a_usage_error(tmp_path):
+    result = harness("replay", "stun_parse", "--corpus", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"harness: error: corpus {tmp_path} holds no inputs"
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", f"{shlex.quote(sys.executable)} -m harness list | head -1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and result.stderr == ""
+    assert len(result.stdout.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["nightly", "replay"])
+def test_an_interrupt_exits_130_and_writes_the_report_of_what_was_done(tmp_path, command):
+    pytest.importorskip("atheris")
+    workdir = tmp_path / "work"
+    budget = ["--budget", "60", "--seed", "1", "--jobs", "1"] if command == "nightly" else []
+    # A corpus of hangs, each at the timeout's cost: the interrupt comes while the run is busy.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for number in range(10):
+        (corpus / f"hang-{number}").write_bytes(b"H%d" % number)
+    where = ["--corpus", str(corpus)] if command == "replay" else []
+    run = subprocess.Popen(
+        [sys.executable, "-m", "harness", *FAULTY, command, *where, *budget, "--workdir", str(workdir), *LIMITS],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    busy = time.monotonic() + 60
+    while not (workdir / ".writable").exists() and time.monotonic() < busy:
+        time.sleep(0.1)
+    time.sleep(3.0)
+    os.killpg(run.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: to every process of the run
+    stdout, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130, stderr[-2000:]
+    assert "interrupted" in stderr.splitlines()[-1]
+    assert json.loads((workdir / "report" / "report.json").read_text())["interrupted"] is True
 
 
 def test_repro_gives_the_same_verdict_and_traceback_every_time_without_atheris(tmp_path):
@@ -76,6 +135,14 @@ def test_repro_gives_the_same_verdict_and_traceback_every_time_without_atheris(t
     assert "Traceback (most recent call last)" in runs[0].stdout
 
 
+def test_repro_of_a_registered_bug_quotes_its_entry_and_a_differential_one_its_scenario():
+    known = next(b for b in Registry.load().bugs if b.target == "srtp_differential")
+    result = harness("repro", known.target, str(known.reproducer), *LIMITS)
+    assert result.returncode == 1
+    assert f"known bug: {known.reason} ({known.upstream})" in result.stdout
+    assert "scenario:" in result.stdout and "replay window" in result.stdout
+
+
 def test_replay_records_every_fault_and_goes_on_to_the_next_target(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -86,11 +153,19 @@ def test_replay_records_every_fault_and_goes_on_to_the_next_target(tmp_path):
     assert result.returncode == 1, result.stderr
     report = json.loads((workdir / "report" / "report.json").read_text())
     by_name = {t["name"]: t for t in report["targets"]}
-    faulty, calm = by_name["faulty"], by_name["calm"]
-    assert len(faulty["replay"]["bugs"]) == 9
-    assert faulty["replay"]["accepted"] == 1 and faulty["replay"]["rejected"] == 1
-    assert calm["replay"]["files"] == 11 and not calm["replay"]["bugs"]
-    assert {b["kind"] for b in faulty["bugs"]} == {"exception", "hang", "crash", "oom", "recursion", "exit", "oracle"}
+    [faulty_run], [calm_run] = by_name["faulty"]["runs"], by_name["calm"]["runs"]
+    assert len(faulty_run["exposed"]) == 9
+    assert faulty_run["accepted"] == 1 and faulty_run["rejected"] == 1
+    assert calm_run["executions"] == 11 and not calm_run["exposed"]
+    assert {b["kind"] for b in by_name["faulty"]["bugs"]} == {
+        "exception",
+        "hang",
+        "crash",
+        "oom",
+        "recursion",
+        "exit",
+        "oracle",
+    }
     assert (workdir / "report" / "junit.xml").read_text().count("<failure") == 9
     assert "9 new bug(s)" in (workdir / "report" / "report.md").read_text()
 
@@ -141,7 +216,7 @@ def test_two_jobs_that_crash_on_the_same_input_triage_it_once_and_end_with_a_rep
     assert result.returncode == 1, result.stderr[-2000:]
     report = json.loads((workdir / "report" / "report.json").read_text())
     assert [b["signature"] for b in report["targets"][0]["bugs"]] == ["crash:SIGABRT@_faulty_component.py:parse"]
-    assert "only known bugs that cannot be passed over" in report["targets"][0]["fuzz"]["stopped_early"][0]
+    assert "only known bugs that cannot be passed over" in report["targets"][0]["runs"][0]["stopped_early"][0]
 
 
 def test_each_record_of_a_two_job_run_names_the_seed_of_the_job_that_found_it(tmp_path):
@@ -160,14 +235,15 @@ def test_a_finding_that_depends_on_random_is_the_same_in_the_fuzzer_and_at_triag
     workdir = tmp_path / "work"
     # D fails unless `random` is where every input starts, as the worker leaves it for triage.
     fuzz_faulty_from(workdir, b"D", "--runs", "30", "--seed", "2", "--jobs", "1")
-    fuzzed = json.loads((workdir / "report" / "report.json").read_text())["targets"][0]["fuzz"]
+    [fuzzed] = json.loads((workdir / "report" / "report.json").read_text())["targets"][0]["runs"]
     assert fuzzed["executions"] > 0
     assert fuzzed["unreproduced"] == []
-    assert not any("LookupError" in signature for signature in fuzzed["signatures"])
+    assert not any("LookupError" in signature for signature in fuzzed["exposed"])
 
 
-def test_hypothesis_engine_finds_and_shrinks_a_fault(tmp_path):
+def test_hypothesis_engine_finds_and_shrinks_a_fault_within_its_workdir(tmp_path):
     workdir = tmp_path / "work"
+    started = time.time()
     result = harness(
         *FAULTY,
         "fuzz",
@@ -184,7 +260,25 @@ def test_hypothesis_engine_finds_and_shrinks_a_fault(tmp_path):
     )
     assert result.returncode == 1, result.stderr[-2000:]
     records = [json.loads(p.read_text()) for p in (workdir / "bugs").rglob("record.json")]
-    assert records and all(Path(r["reproducer"]).stat().st_size == 1 for r in records)
+    assert len(records) >= 3
+    # The harness's minimizer, as for atheris: a hang is kept as found.
+    assert all(Path(r["reproducer"]).stat().st_size == 1 for r in records if r["kind"] != "hang")
+    assert not (ROOT / ".hypothesis").exists() or (ROOT / ".hypothesis").stat().st_mtime < started
+    assert (workdir / "hypothesis").is_dir()
+    run = json.loads((workdir / "report" / "report.json").read_text())["targets"][0]["runs"][0]
+    assert run["engine"] == "hypothesis" and run["executions"] == 400 and run["jobs"] == 1
+
+
+def test_a_hypothesis_run_keeps_its_budget_and_reports_like_an_atheris_run(tmp_path):
+    workdir = tmp_path / "work"
+    # Hangs at the timeout's cost, found and triaged late: the budget is kept within a few seconds.
+    result = harness(*FAULTY, "fuzz", "faulty", "--engine", "hypothesis", "--budget", "6", "--seed", "5",
+                     "--workdir", str(workdir), *LIMITS)  # fmt: skip
+    assert result.returncode == 1
+    report = json.loads((workdir / "report" / "report.json").read_text())
+    assert report["seconds"] < 6 + 10
+    assert "| faulty | _faulty_component unknown | hypothesis |" in result.stdout
+    assert "hypothesis done:" in result.stderr and "execs in" in result.stderr
 
 
 def test_nightly_replays_fuzzes_every_target_and_fails_on_the_new_bugs(tmp_path):
@@ -196,6 +290,8 @@ def test_nightly_replays_fuzzes_every_target_and_fails_on_the_new_bugs(tmp_path)
     assert result.returncode == 1, result.stderr[-2000:]
     assert "seed 2" in result.stderr
     report = json.loads((workdir / "report" / "report.json").read_text())
+    assert report["seconds"] < 8 + 10, "the budget is kept within a few seconds"
     assert [t["name"] for t in report["targets"]] == ["calm", "faulty"]
-    assert all(t["fuzz"]["executions"] > 0 for t in report["targets"])
+    assert all([r["engine"] for r in t["runs"]] == ["replay", "atheris"] for t in report["targets"])
+    assert all(t["runs"][1]["executions"] > 0 for t in report["targets"])
     assert report["new_bugs"] >= 1 and not report["targets"][0]["bugs"]

@@ -33,7 +33,12 @@ def load_adapter(
     factory = getattr(module, attribute, None)
     if factory is None:
         raise UsageError(f"{what} {spec!r}: {where} has no {attribute}")
-    adapter = factory()
+    if not callable(factory):
+        raise UsageError(f"{what} {spec!r}: {attribute} is not a class or function")
+    try:
+        adapter = factory()
+    except Exception as exc:  # whatever building it raised, the spec is what was wrong
+        raise UsageError(f"{what} {spec!r}: {attribute}() failed: {type(exc).__name__}: {exc}") from None
     missing = [a for a in attributes if not hasattr(adapter, a)]
     if missing:
         raise UsageError(f"{what} {spec!r} lacks {', '.join(missing)}")

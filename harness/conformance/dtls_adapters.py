@@ -1,4 +1,4 @@
-"""The DTLS-SRTP transport under test, behind a small adapter (../shared/design.md, "Conformance suites").
+"""The DTLS-SRTP transport under test, behind a small adapter (docs/design.md, "Conformance suites").
 
 The DTLS suite talks to a `DtlsAdapter` only, so another transport, or a deliberately broken one,
 plugs in from the command line (`--dtls-adapter`) without editing a test:

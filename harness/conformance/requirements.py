@@ -1,4 +1,4 @@
-"""The requirement a conformance test checks, carried by the test itself (../shared/design.md).
+"""The requirement a conformance test checks, carried by the test itself (docs/design.md).
 
     @requirement(3711, "3.3.2", "MUST", "a replayed packet is discarded")
     def test_duplicate_is_discarded(...): ...

@@ -1,4 +1,4 @@
-"""The SRTP implementation under test, behind a small adapter (../shared/design.md).
+"""The SRTP implementation under test, behind a small adapter (docs/design.md).
 
 The conformance suite talks to an `SrtpAdapter` only, so another stack, or a deliberately
 broken one, plugs in from the command line (`--srtp-adapter`) without editing a test:

@@ -18,6 +18,7 @@ import gc
 import hashlib
 import os
 import random
+import signal
 import sys
 import types
 from pathlib import Path
@@ -112,14 +113,23 @@ def main() -> None:
     os._exit = exit_with_artifact  # type: ignore[assignment]
 
     watchdog = Watchdog(min(float(timeout), SUSPECT_SECONDS))
+    passed_over: set[Optional[str]] = set()
 
     def test_one_input(data: bytes) -> None:
         current[0] = data
         outcome = classify_watched(target, data, watchdog, with_traceback=False)
-        if outcome.is_bug and outcome.signature not in known:
+        if not outcome.is_bug:
+            return
+        if outcome.signature not in known:
             # libFuzzer keeps the input; the parent's worker records the full traceback.
             raise RuntimeError(f"harness bug {outcome.signature}")
+        if outcome.signature not in passed_over:  # once each, for the parent's count of known bugs met
+            passed_over.add(outcome.signature)
+            sys.stderr.write(f"harness: passed over known bug {outcome.signature}\n")
 
+    # Python's own SIGINT handler would keep libFuzzer's off: the parent's interrupt at the deadline
+    # must reach libFuzzer, which prints its final stats and exits.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     structure = structure_aware(target)
     atheris.Setup([sys.argv[0]] + sys.argv[5:], test_one_input, **structure)
     atheris.Fuzz()

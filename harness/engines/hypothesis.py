@@ -1,27 +1,27 @@
 """Property-based fuzzing: the target's strategy (binary by default) as a hypothesis property.
 
 Each example runs through an IsolatedRunner, so the property survives hangs and signals like
-the other engines; hypothesis shrinks a failing example before the harness records it. The
-property is an ordinary hypothesis test, so pytest can call it too.
+the other engines; the harness's own minimizer shrinks a failing example within the budget, as
+it does for atheris' findings. The property is an ordinary hypothesis test, so pytest can call
+it too.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import Any, Callable, Collection, Optional
+from typing import Any, Callable, Collection
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from harness.bugs import BugStore
+from harness.engines.base import Campaign, EngineRun, Sample
 from harness.target import Target
-from harness.verdict import Outcome
-from harness.worker import IsolatedRunner
+from harness.verdict import ACCEPTED, REJECTED, Outcome
 
-BATCH = 200  # examples per seeded batch when fuzzing for a time budget
+BATCH = 100  # examples per seeded batch: a point of the curves, and a seed to rerun
 
 
 class BugFound(AssertionError):
@@ -49,41 +49,75 @@ def target_property(
     return no_new_bug
 
 
-def fuzz(
-    target: Target,
-    *,
-    runner: IsolatedRunner,
-    store: BugStore,
-    seed: int,
-    database: Path,
-    budget: Optional[float],
-    runs: Optional[int],
-    progress: Callable[[str], None] = lambda line: None,
-) -> list[str]:
-    """Run seeded batches until the budget or run count is spent; return new signatures."""
-    found: list[str] = []
-    start = time.monotonic()
-    done = 0
-    batch = 0
-    while True:
-        examples = min(BATCH, runs - done) if runs else BATCH
-        if examples <= 0 or (budget is not None and time.monotonic() - start >= budget):
-            break
-        known = set(store.records) | {bug.signature for bug in store.registry.bugs}
-        test = settings(
-            max_examples=examples,
-            database=DirectoryBasedExampleDatabase(str(database / target.name)),
-            deadline=None,
-            derandomize=False,
-            suppress_health_check=list(HealthCheck),
-            report_multiple_bugs=False,
-        )(hypothesis_seed(seed + batch)(target_property(target, runner.run, known)))
-        try:
-            test()
-        except BugFound as bug:
-            record = store.record(target, bug.data, bug.outcome, runner, engine="hypothesis", seed=seed + batch)
-            found.append(record.signature)
-        done += examples
-        batch += 1
-        progress(f"[{target.name}] hypothesis: {done} examples, {len(found)} new signature(s)")
-    return found
+class BudgetSpent(Exception):
+    """Ends a batch at the deadline, whatever example hypothesis is on."""
+
+
+class HypothesisEngine:
+    name = "hypothesis"
+
+    def jobs_for(self, requested: int) -> int:
+        return 1  # hypothesis runs its examples one after another, in one process
+
+    def run(self, campaign: Campaign) -> EngineRun:
+        """Seeded batches until the budget or the run count is spent."""
+        target, store = campaign.target, campaign.store
+        home = campaign.workdir / "hypothesis"
+        set_hypothesis_home_dir(str(home))  # not .hypothesis/ in whatever folder the run started in
+        result = EngineRun(self.name, target.name, 1, campaign.budget, campaign.runs, accepted=0, rejected=0)
+        deadline = campaign.deadline
+        known: set[str] = set()  # the registry's and this run's, as each batch starts
+
+        def run(data: bytes) -> Outcome:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise BudgetSpent()
+            outcome = campaign.runner.run(data)
+            result.executions += 1
+            if outcome.verdict == ACCEPTED:
+                result.accepted = (result.accepted or 0) + 1
+            elif outcome.verdict == REJECTED:
+                result.rejected = (result.rejected or 0) + 1
+            elif outcome.signature in known:
+                if outcome.signature in store.registry and outcome.signature not in result.known_passed_over:
+                    result.known_passed_over.append(outcome.signature)
+                result.expose(outcome.signature, campaign.started)
+            return outcome
+
+        batch = 0
+        while True:
+            examples = min(BATCH, campaign.runs - result.executions) if campaign.runs else BATCH
+            if examples <= 0 or campaign.seconds_left() <= 0:
+                break
+            known.clear()
+            known.update(store.records, (bug.signature for bug in store.registry.bugs))
+            seed = campaign.seed + batch
+            result.seeds.append(seed)
+            test = settings(
+                max_examples=examples,
+                database=DirectoryBasedExampleDatabase(str(home / target.name)),
+                deadline=None,
+                derandomize=False,
+                suppress_health_check=list(HealthCheck),
+                report_multiple_bugs=False,
+                # The harness's own minimizer shrinks a bug, within the budget, as for every engine.
+                phases=[Phase.explicit, Phase.reuse, Phase.generate],
+                verbosity=Verbosity.quiet,
+            )(hypothesis_seed(seed)(target_property(target, run, known)))
+            try:
+                test()
+            except BugFound as bug:
+                record = campaign.record(bug.data, bug.outcome, engine=self.name, seed=seed)
+                result.expose(record.signature, campaign.started)
+            except BudgetSpent:
+                pass
+            batch += 1
+            now = time.monotonic() - campaign.started
+            result.timeline.append(Sample(now, result.executions, None, 0, len(result.exposed)))
+            campaign.progress(
+                f"[{target.name}] hypothesis: {result.executions} examples, {len(result.exposed)} signature(s)"
+            )
+        result.seconds = time.monotonic() - campaign.started
+        return result
+
+
+ENGINE = HypothesisEngine()

@@ -7,27 +7,13 @@ that no longer does is reported as "fixed upstream?".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+import time
 from pathlib import Path
-from typing import Callable, Optional
 
-from harness.bugs import BugStore
-from harness.known_bugs import Registry
-from harness.target import Target, UsageError
+from harness.engines.base import Campaign, EngineRun
+from harness.target import UsageError
 from harness.verdict import ACCEPTED, REJECTED
-from harness.worker import IsolatedRunner
-
-REGRESSIONS = "regressions"
-
-
-@dataclass
-class ReplayResult:
-    target: str
-    files: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    bugs: dict[str, list[str]] = field(default_factory=dict)  # signature -> files
-    no_longer_reproducing: list[str] = field(default_factory=list)  # known signatures
 
 
 def corpus_files(directory: Path) -> list[Path]:
@@ -37,6 +23,7 @@ def corpus_files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         raise UsageError(f"corpus {directory} is not a directory")
     try:
+        os.listdir(directory)  # rglob passes over a folder it cannot read
         files = [p for p in directory.rglob("*") if p.is_file() and not p.name.startswith(".")]
     except OSError as exc:
         raise UsageError(f"corpus {directory} is unreadable: {exc}") from None
@@ -54,39 +41,46 @@ def read_input(path: Path) -> bytes:
         raise UsageError(f"{path} is unreadable: {exc.strerror}") from None
 
 
-def replay(
-    target: Target,
-    runner: IsolatedRunner,
-    store: BugStore,
-    registry: Registry,
-    *,
-    corpus: Optional[Path] = None,
-    progress: Callable[[str], None] = lambda line: None,
-) -> ReplayResult:
-    # A corpus named on the command line must exist; a target may have no seeds yet.
-    if corpus is None and not target.seed_dir.exists():
-        files = []
-    else:
-        files = corpus_files(corpus or target.seed_dir)
-    result = ReplayResult(target.name)
-    for number, path in enumerate(files, 1):
-        data = read_input(path)
-        outcome = runner.run(data)
-        result.files += 1
-        if outcome.verdict == ACCEPTED:
-            result.accepted += 1
-        elif outcome.verdict == REJECTED:
-            result.rejected += 1
+class ReplayEngine:
+    name = "replay"
+
+    def jobs_for(self, requested: int) -> int:
+        return 1
+
+    def run(self, campaign: Campaign) -> EngineRun:
+        target, runner = campaign.target, campaign.runner
+        # A corpus named on the command line must hold inputs; a target may have no seeds yet.
+        if campaign.corpus is not None:
+            files = corpus_files(campaign.corpus)
+            if not files:
+                raise UsageError(f"corpus {campaign.corpus} holds no inputs")
+        elif target.seed_dir.exists():
+            files = corpus_files(target.seed_dir)
         else:
-            assert outcome.signature is not None
-            result.bugs.setdefault(outcome.signature, []).append(str(path))
-            store.record(target, data, outcome, runner, engine="replay", seed=None)
-        if number % 50 == 0 or number == len(files):
-            progress(f"[{target.name}] replayed {number}/{len(files)} files, {len(result.bugs)} bug signatures")
-    for known in registry.for_target(target.name):
-        if known.signature in result.bugs:
-            continue
-        data = read_input(known.reproducer)
-        if runner.run(data).signature != known.signature:
-            result.no_longer_reproducing.append(known.signature)
-    return result
+            files = []
+        result = EngineRun(self.name, target.name, 1, None, None, accepted=0, rejected=0, corpus_files=len(files))
+        for number, path in enumerate(files, 1):
+            data = read_input(path)
+            outcome = runner.run(data)
+            result.executions += 1
+            if outcome.verdict == ACCEPTED:
+                result.accepted = (result.accepted or 0) + 1
+            elif outcome.verdict == REJECTED:
+                result.rejected = (result.rejected or 0) + 1
+            else:
+                record = campaign.record(data, outcome, engine=self.name, seed=None)
+                result.expose(record.signature, campaign.started)
+            if number % 50 == 0 or number == len(files):
+                campaign.progress(
+                    f"[{target.name}] replayed {number}/{len(files)} files, {len(result.exposed)} bug signatures"
+                )
+        for known in campaign.store.registry.for_target(target.name):
+            if known.signature in result.exposed:
+                continue
+            if runner.run(read_input(known.reproducer)).signature != known.signature:
+                result.no_longer_reproducing.append(known.signature)
+        result.seconds = time.monotonic() - campaign.started
+        return result
+
+
+ENGINE = ReplayEngine()
