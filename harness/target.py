@@ -42,6 +42,11 @@ class OracleViolation(Exception):
         self.property = prop
 
 
+# Running out of memory or stack is a bug of its own kind (oom, recursion), wherever the component
+# does it: an oracle that turns the component's exceptions into violations lets these pass first.
+EXHAUSTION: tuple[type[BaseException], ...] = (MemoryError, RecursionError)
+
+
 @dataclass(frozen=True)
 class Target:
     name: str

@@ -19,7 +19,7 @@ from aiortc.rtp import AnyRtcpPacket, HeaderExtensionsMap, RtcpPacket, RtpPacket
 from pylibsrtp import Policy, Session
 
 from harness.protocols.srtp_profiles import dtls_srtp_profile
-from harness.target import OracleViolation
+from harness.target import EXHAUSTION, OracleViolation
 
 PYLIBSRTP_BUFFER = 1500  # pylibsrtp.Session's fixed packet buffer (Session.__init__)
 # The longest plaintexts pylibsrtp protects: its buffer less the largest trailer it reserves.
@@ -105,6 +105,8 @@ def _serialized(received: Union[RtpPacket, list[AnyRtcpPacket]]) -> bytes:
         if isinstance(received, RtpPacket):
             return received.serialize(EXTENSIONS_MAP)
         return b"".join(bytes(packet) for packet in received)
+    except EXHAUSTION:
+        raise
     except Exception as exc:
         # Re-raised with the serializer's traceback, so the signature names aiortc's failing frame.
         raise OracleViolation(
@@ -115,12 +117,12 @@ def _serialized(received: Union[RtpPacket, list[AnyRtcpPacket]]) -> bytes:
 def _reparsed(data: bytes, rtp: bool) -> Union[RtpPacket, list[AnyRtcpPacket]]:
     try:
         return RtpPacket.parse(data, EXTENSIONS_MAP) if rtp else RtcpPacket.parse(data)
+    except EXHAUSTION:
+        raise
     except Exception as exc:
         raise OracleViolation(
             "serialization-parses", f"aiortc refuses its own serialization {data.hex()}: {exc!r}"
-        ).with_traceback(
-            exc.__traceback__
-        )
+        ).with_traceback(exc.__traceback__)
 
 
 def round_trip(data: bytes, received: Received) -> None:

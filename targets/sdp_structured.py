@@ -7,13 +7,15 @@ from aiortc import sdp
 
 from harness.protocols.sdp import repair_fmtp_references
 from harness.protocols.sdp_fuzzing import CODEC, session_descriptions
-from harness.target import OracleViolation, Target
+from harness.target import EXHAUSTION, OracleViolation, Target
 
 
 def serializes(description: sdp.SessionDescription) -> str:
     # RTCPeerConnection.localDescription and remoteDescription call str() on the parsed description.
     try:
         return str(description)
+    except EXHAUSTION:
+        raise
     except Exception as exc:
         message = f"str() of an accepted description raised {exc!r}"
         raise OracleViolation("parsed-description-serializes", message) from exc
@@ -22,6 +24,8 @@ def serializes(description: sdp.SessionDescription) -> str:
 def serialization_parses(text: str) -> sdp.SessionDescription:
     try:
         return sdp.SessionDescription.parse(text)
+    except EXHAUSTION:
+        raise
     except Exception as exc:
         raise OracleViolation("serialization-parses", f"aiortc's own serialization does not parse: {exc!r}") from exc
 

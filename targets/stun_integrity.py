@@ -7,11 +7,13 @@ candidate (a check from an unknown address: peer-reflexive candidate, RFC 8445 ย
 fresh controlling agent that was signalled the sender's address (a triggered check, ยง7.3.1.4).
 Both agents have a Binding transaction pending with a fixed ID, so a response reaches
 stun.Transaction.response_received. Nothing catches around datagram_received: it runs from the
-event loop's datagram callback, so any exception is a finding. The oracle checks that what aioice
-parsed serializes and parses again to the same message, and that aioice can parse what it sent.
+event loop's datagram callback, so any exception is a finding, and so is one that a task the
+datagram started (a triggered check) ends with. The oracle checks that what aioice parsed
+serializes and parses again to the same message, and that aioice can parse what it sent.
 """
 
 import asyncio
+import contextlib
 from typing import Any, Optional
 
 from aioice import Candidate, Connection, stun
@@ -21,7 +23,7 @@ from aioice.ice import StunProtocol
 from harness.aio import DRIVER
 from harness.protocols.stun import ERROR_RESPONSE, SUCCESS_RESPONSE, sign, split_message_type
 from harness.protocols.stun_fuzzing import CODEC, binding_responses, ice_checks, stun_messages
-from harness.target import OracleViolation, Target
+from harness.target import EXHAUSTION, OracleViolation, Target
 
 LOCAL_USERNAME, LOCAL_PASSWORD = "LoCa", "localPasswordOf22Chars"
 REMOTE_USERNAME, REMOTE_PASSWORD = "ReMo", "remotePasswordOf22Char"
@@ -77,31 +79,29 @@ async def agent(*, controlling: bool) -> tuple[StunProtocol, RecordingTransport]
     return protocol, transport
 
 
+async def pending_transaction(protocol: StunProtocol) -> None:
+    """A Binding transaction of the agent's own, awaiting its response. Its refusal (TransactionError)
+    is caught, as check_start catches it, so that anything else it raises is a finding."""
+    request = stun.Message(stun.Method.BINDING, stun.Class.REQUEST, transaction_id=PENDING_TRANSACTION_ID)
+    request.attributes["USERNAME"] = f"{REMOTE_USERNAME}:{LOCAL_USERNAME}"
+    with contextlib.suppress(stun.TransactionError):
+        await protocol.request(request, PEER_ADDR, integrity_key=REMOTE_PASSWORD.encode())
+
+
 async def deliver(data: bytes) -> list[bytes]:
     """The datagram received by both agents, each with a Binding transaction pending; what they sent."""
     sent: list[bytes] = []
     for controlling in (False, True):
         protocol, transport = await agent(controlling=controlling)
-        request = stun.Message(stun.Method.BINDING, stun.Class.REQUEST, transaction_id=PENDING_TRANSACTION_ID)
-        request.attributes["USERNAME"] = f"{REMOTE_USERNAME}:{LOCAL_USERNAME}"
-        pending = asyncio.ensure_future(protocol.request(request, PEER_ADDR, integrity_key=REMOTE_PASSWORD.encode()))
+        asyncio.ensure_future(pending_transaction(protocol))  # the driver keeps the task
         await asyncio.sleep(0)  # the transaction starts (and sends its request)
         protocol.datagram_received(data, PEER_ADDR)
-        await asyncio.sleep(0)  # triggered checks start; a response ends the transaction
-        raise_task_errors(pending)
+        # The tasks the datagram started (triggered checks) run until they wait on their own
+        # transactions, and a response ends the pending one: what any of them raised is a finding.
+        await DRIVER.settle()
         await DRIVER.cancel_tasks()  # the first agent's checks end before the second agent hears the datagram
         sent += transport.sent
     return sent
-
-
-def raise_task_errors(pending: "asyncio.Future[Any]") -> None:
-    """What the pending transaction raised, but TransactionError (its refusal, which check_start catches).
-
-    Triggered checks cannot end within one loop iteration: they wait for their own transactions.
-    """
-    error = pending.exception() if pending.done() and not pending.cancelled() else None
-    if error is not None and not isinstance(error, stun.TransactionError):
-        raise error
 
 
 def receive(data: bytes) -> tuple[Optional[stun.Message], list[bytes]]:
@@ -123,6 +123,8 @@ def serialized(message: stun.Message) -> bytes:
     copy.attributes = without_fingerprint(message)
     try:
         return bytes(copy)
+    except EXHAUSTION:
+        raise
     except Exception as exc:
         detail = f"aioice cannot serialize what it parsed, {message}: {exc!r}"
         raise OracleViolation("parsed-message-serializes", detail) from exc
@@ -131,6 +133,8 @@ def serialized(message: stun.Message) -> bytes:
 def parsed_again(message: stun.Message, data: bytes) -> None:
     try:
         again = stun.parse_message(data)
+    except EXHAUSTION:
+        raise
     except Exception as exc:
         detail = f"aioice cannot parse its serialization of {message}: {exc!r}"
         raise OracleViolation("serialization-parses", detail) from exc
@@ -142,6 +146,8 @@ def parsed_again(message: stun.Message, data: bytes) -> None:
 def sent_parses(datagram: bytes) -> None:
     try:
         stun.parse_message(datagram)
+    except EXHAUSTION:
+        raise
     except Exception as exc:
         detail = f"aioice sent {datagram.hex()}, which it cannot parse: {exc!r}"
         raise OracleViolation("sent-datagram-parses", detail) from exc

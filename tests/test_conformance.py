@@ -27,6 +27,7 @@ MUTANTS = {
     ("srtp", "NeverIncrementsRocAdapter"): srtp_requirements.RECEIVER_UPDATES_ROC,
     ("srtp", "AcceptsSrtcpDuplicatesAdapter"): srtp_requirements.SRTCP_REPLAY,
     ("srtp", "ForgeryBurnsIndexAdapter"): srtp_requirements.LIST_UPDATED_AFTER_AUTHENTICATION,
+    ("srtp", "CutsLongPlaintextsAdapter"): srtp_requirements.DECRYPTS_TO_THE_PACKET_SENT,
     ("dtls", "AcceptsAnyCertificateAdapter"): dtls_requirements.FINGERPRINT_MATCHES,
     ("dtls", "ChecksOnlySha256Adapter"): dtls_requirements.FINGERPRINT_MATCHES,
     ("dtls", "AcceptsWhenNoFingerprintIsUsableAdapter"): dtls_requirements.UNSUPPORTED_HASH_AUTHENTICATES_NOTHING,

@@ -1,10 +1,14 @@
 """Every real target: its definition, deterministic engine smoke runs, and its corpus replayed."""
 
+import dataclasses
 import json
 import subprocess
 import sys
 
 import pytest
+from aioice import Connection, stun
+from aiortc import sdp
+from aiortc.rtp import RtpPacket
 from hypothesis import seed as hypothesis_seed
 from hypothesis import settings
 
@@ -13,6 +17,7 @@ from harness.engines.hypothesis import target_property
 from harness.engines.replay import replay
 from harness.known_bugs import Registry
 from harness.target import ROOT, load_target, target_files
+from harness.verdict import classify_call
 from harness.worker import IsolatedRunner
 
 TARGETS = sorted(target_files())
@@ -79,3 +84,53 @@ def test_atheris_smoke_runs_a_fixed_count_with_a_fixed_seed(name, tmp_path):
     fuzz = json.loads((tmp_path / "report" / "report.json").read_text())["targets"][0]["fuzz"]
     assert fuzz["executions"] >= 400
     assert fuzz["coverage"] > 0
+
+
+def ice_check() -> bytes:
+    """An ICE check stun_integrity's agents accept (its repair signs it) and answer with a triggered check."""
+    check = stun.Message(stun.Method.BINDING, stun.Class.REQUEST)
+    check.attributes["USERNAME"] = "LoCa:ReMo"  # the receiving agent's ufrag first (RFC 8445 §7.2.2)
+    check.attributes["PRIORITY"] = 1
+    check.attributes["ICE-CONTROLLING"] = 1
+    check.attributes["MESSAGE-INTEGRITY"] = bytes(20)
+    return bytes(check)
+
+
+# Per target file with an oracle that turns the component's exceptions into violations: an input
+# its oracle gets, and the component function that oracle calls.
+ORACLE_CALLS = {
+    "stun_integrity": (ice_check(), stun.Message, "__bytes__"),
+    "sdp_structured": (b"v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n", sdp.SessionDescription, "__str__"),
+    "srtp_rtp_path": (RtpPacket(payload_type=96, payload=b"media").serialize(), RtpPacket, "serialize"),
+}
+
+
+@pytest.mark.parametrize("error, kind", [(MemoryError, "oom"), (RecursionError, "recursion")])
+@pytest.mark.parametrize("name", sorted(ORACLE_CALLS))
+def test_running_out_of_memory_or_stack_in_an_oracle_is_its_own_kind_not_a_violation(name, error, kind, monkeypatch):
+    data, owner, function = ORACLE_CALLS[name]
+    target = load_target(name)
+
+    def fails(*args: object) -> None:
+        raise error()
+
+    def entry(delivered: bytes) -> object:
+        result = target.entry(delivered)
+        monkeypatch.setattr(owner, function, fails)  # from here on: in the oracle
+        return result
+
+    assert classify_call(target, data).verdict == "accepted", "the oracle gets the input"
+    outcome = classify_call(dataclasses.replace(target, entry=entry), data)
+    assert (outcome.kind, outcome.error) == (kind, error.__name__)
+
+
+def test_stun_integrity_surfaces_what_a_task_the_datagram_started_raised(monkeypatch):
+    """A triggered check runs as a task of its own (Connection.check_start_task): what it raises is a finding,
+    named by aioice's frame in that task."""
+
+    def no_request(*args: object, **kwargs: object) -> None:
+        raise KeyError("PRIORITY")
+
+    monkeypatch.setattr(Connection, "build_request", no_request)  # the check's first call
+    outcome = classify_call(load_target("stun_integrity"), ice_check())
+    assert outcome.signature == "exception:KeyError@aioice/ice.py:check_start"

@@ -9,6 +9,9 @@ REPLAYED_IS_DISCARDED = requirement(3711, "3.3", "MUST", "a packet judged replay
 FAILED_AUTHENTICATION_IS_DISCARDED = requirement(
     3711, "3.3", "MUST", "a packet whose authentication fails is discarded from further processing"
 )
+DECRYPTS_TO_THE_PACKET_SENT = requirement(
+    3711, "3.3", "SHALL", "the receiver decrypts a packet and removes its MKI and tag, giving back the RTP packet sent"
+)
 SENDER_INCREMENTS_ROC = requirement(
     3711, "3.3.1", "MUST", "each time SEQ wraps modulo 2^16 the sender increments ROC by one"
 )

@@ -123,6 +123,14 @@ class ForgeryBurnsIndex(BrokenEndpoint):
             raise
 
 
+class CutsLongPlaintexts(BrokenEndpoint):
+    """Round trip: an SRTP plaintext over 1200 octets comes back cut to 1200 (a receive buffer sized
+    for a smaller MTU than the datagrams it takes)."""
+
+    def unprotect(self, packet: bytes) -> bytes:
+        return super().unprotect(packet)[:1200]
+
+
 def broken(endpoint: type[BrokenEndpoint]) -> type[PylibsrtpAdapter]:
     """An adapter whose receiving endpoints are `endpoint`; sending stays pylibsrtp's own."""
 
@@ -142,6 +150,7 @@ IgnoresLastTagBitAdapter = broken(IgnoresLastTagBit)
 NeverIncrementsRocAdapter = broken(NeverIncrementsRoc)
 AcceptsSrtcpDuplicatesAdapter = broken(AcceptsSrtcpDuplicates)
 ForgeryBurnsIndexAdapter = broken(ForgeryBurnsIndex)
+CutsLongPlaintextsAdapter = broken(CutsLongPlaintexts)
 
 
 class ConformingSrtcpIndexAdapter(PylibsrtpAdapter):
