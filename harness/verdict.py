@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import random
 import re
 import traceback
 from dataclasses import asdict, dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Optional
 
+from harness import fresh_random
 from harness.target import OracleViolation, Target
 from harness.watchdog import InputTimeout, Watchdog, last_samples, looping_frames
 
@@ -212,7 +212,7 @@ _ACCEPTED = Outcome(verdict=ACCEPTED)
 _REJECTED = Outcome(verdict=REJECTED)
 
 
-def classify_call(target: Target, data: bytes, *, with_traceback: bool = True) -> Outcome:
+def classify_call(target: Target, data: bytes, with_traceback: bool = True) -> Outcome:
     """Run one input in this process and classify how it ended (not hangs or signals).
 
     The fuzzer asks for the verdict and signature only (`with_traceback=False`): formatting a
@@ -241,14 +241,9 @@ def classify_call(target: Target, data: bytes, *, with_traceback: bool = True) -
     return _ACCEPTED
 
 
-random.seed(0)
-_FRESH_RANDOM = random.getstate()
-
-
 def classify_watched(target: Target, data: bytes, watchdog: Watchdog, *, with_traceback: bool = True) -> Outcome:
-    """One input as every engine runs it: `random` as fresh as in any other process that runs it
-    (the component's own random choices repeat, so a finding reproduces at triage), and the
-    watchdog's interruption a hang wherever it lands."""
-    random.setstate(_FRESH_RANDOM)
-    outcome = watchdog.run(lambda: classify_call(target, data, with_traceback=with_traceback))
+    """One input as every engine runs it: `random` where it starts for every input (harness.fresh_random),
+    and the watchdog's interruption a hang wherever it lands."""
+    fresh_random.restore()
+    outcome = watchdog.run(classify_call, target, data, with_traceback)
     return outcome if outcome is not None else bug_from_overrun(target, with_traceback)

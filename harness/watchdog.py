@@ -75,8 +75,8 @@ class Watchdog:
         self._interrupted = 0  # the serial of the last input interrupted: once per input
         threading.Thread(target=self._run, name="harness-watchdog", daemon=True).start()
 
-    def run(self, call: Callable[[], T]) -> Optional[T]:
-        """`call()` as one input; None when the interruption landed after the input's own code had
+    def run(self, call: Callable[..., T], *args: object) -> Optional[T]:
+        """`call(*args)` as one input; None when the interruption landed after the input's own code had
         returned (while its verdict was being made): the input overran, and its result is lost."""
         result: Optional[T] = None
         started = False
@@ -86,7 +86,7 @@ class Watchdog:
                     started = True
                     self._serial += 1
                     self._started = time.monotonic()
-                    result = call()
+                    result = call(*args)
                 with self._lock:
                     self._started = None
                     if self._interrupted == self._serial:  # withdrawn, if it has not landed yet

@@ -1,9 +1,11 @@
 """The harness survives its targets: every way a target can fail is its own bug kind."""
 
+import random
 import time
 
 import pytest
 
+from harness import fresh_random
 from harness.verdict import ACCEPTED, REJECTED
 from harness.watchdog import Watchdog
 
@@ -68,3 +70,17 @@ def test_an_interruption_sent_after_the_input_returned_never_lands_between_input
     while time.monotonic() < between_inputs:
         pass  # the worker's serve loop, say: an InputTimeout meant for the input would land here
     assert result == "returned"
+
+
+def test_every_input_starts_from_the_same_state_of_random_whatever_the_last_one_did():
+    fresh_random.restore()
+    first_draws = [random.random(), random.randint(0, 1 << 30)]
+    for last_input in (
+        lambda: None,
+        lambda: random.getrandbits(64),
+        lambda: random.seed(99),
+        lambda: random.shuffle([1, 2]),
+    ):
+        last_input()
+        fresh_random.restore()
+        assert [random.random(), random.randint(0, 1 << 30)] == first_draws

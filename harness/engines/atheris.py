@@ -55,7 +55,9 @@ class _Child:
         self.passed_over: dict[str, float] = {}  # known signature -> time.monotonic() when first met
         self.coverage = self.features = self.corpus = 0
         self.interrupted = False
-        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+        # The worker's hash seed too, so that a finding that depends on the order of a set reproduces at triage.
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env)
         self._reader = threading.Thread(target=self._read, args=(self.proc.stderr,), daemon=True)
         self._reader.start()
 
