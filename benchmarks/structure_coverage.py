@@ -70,7 +70,8 @@ def fuzz(variant: str, targets_dir: Path, workdir: Path, seconds: int, seed: int
     if not report.exists():
         tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
         raise RuntimeError(f"{variant}: harness wrote no report (status {done.returncode}): {tail[0]}")
-    return json.loads(report.read_text())["targets"][0]["fuzz"]
+    [fuzzed] = json.loads(report.read_text())["targets"][0]["runs"]
+    return fuzzed
 
 
 def measure(variant: str, targets_dir: Path, corpus: Path, gate: Path) -> dict:

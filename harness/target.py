@@ -1,7 +1,7 @@
 """The Target contract, and the registry that discovers targets/*.py.
 
 A target names one entry point of the stack under test and how that entry point may refuse
-bad input (../shared/design.md, "The Target contract"). Everything else (engines, triage,
+bad input (docs/design.md, "The Target contract"). Everything else (engines, triage,
 reports) works from this definition alone.
 """
 

@@ -14,7 +14,8 @@ from hypothesis import settings
 
 from harness.bugs import BugStore
 from harness.engines.hypothesis import target_property
-from harness.engines.replay import replay
+from harness.engines.base import Campaign
+from harness.engines.replay import ENGINE as REPLAY
 from harness.known_bugs import Registry
 from harness.target import ROOT, load_target, target_files
 from harness.verdict import classify_call
@@ -39,10 +40,10 @@ def test_corpus_replays_without_a_new_bug_and_known_bugs_still_reproduce(name, t
     target = load_target(name)
     store = BugStore(tmp_path / "bugs", REGISTRY)
     with IsolatedRunner(target) as runner:
-        result = replay(target, runner, store, REGISTRY)
-    assert result.files > 0, f"corpora/{name} is empty"
-    assert result.accepted > 0, "some seeds must pass the parser, or the corpus reaches nothing"
-    assert [s for s in result.bugs if s not in KNOWN] == []
+        result = REPLAY.run(Campaign(target, runner, store, tmp_path, seed=0))
+    assert result.executions > 0, f"corpora/{name} is empty"
+    assert result.accepted, "some seeds must pass the parser, or the corpus reaches nothing"
+    assert [s for s in result.exposed if s not in KNOWN] == []
     assert result.no_longer_reproducing == [], "fixed upstream? update known_bugs.toml"
 
 
@@ -81,7 +82,7 @@ def test_atheris_smoke_runs_a_fixed_count_with_a_fixed_seed(name, tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    fuzz = json.loads((tmp_path / "report" / "report.json").read_text())["targets"][0]["fuzz"]
+    [fuzz] = json.loads((tmp_path / "report" / "report.json").read_text())["targets"][0]["runs"]
     assert fuzz["executions"] >= 400
     assert fuzz["coverage"] > 0
 

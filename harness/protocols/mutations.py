@@ -142,8 +142,9 @@ NewItem = Optional[Callable[[random.Random], Any]]
 Fieldless = Optional[Callable[[Any, random.Random], Any]]
 
 
-def _mutate_value(value: Any, metadata: Mapping[str, Any], rng: random.Random, new_item: NewItem,
-                  fieldless: Fieldless) -> Any:
+def _mutate_value(
+    value: Any, metadata: Mapping[str, Any], rng: random.Random, new_item: NewItem, fieldless: Fieldless
+) -> Any:
     if isinstance(value, bool):
         return not value
     if isinstance(value, int):
@@ -157,8 +158,9 @@ def _mutate_value(value: Any, metadata: Mapping[str, Any], rng: random.Random, n
     return value  # None: the codec's own mutations add optional parts
 
 
-def _mutate_sequence(value: tuple[Any, ...], metadata: Mapping[str, Any], rng: random.Random, new_item: NewItem,
-                     fieldless: Fieldless) -> tuple[Any, ...]:
+def _mutate_sequence(
+    value: tuple[Any, ...], metadata: Mapping[str, Any], rng: random.Random, new_item: NewItem, fieldless: Fieldless
+) -> tuple[Any, ...]:
     """One item changed in place, or items duplicated, dropped, moved, reversed or added."""
     if value and rng.randrange(2):
         position = rng.randrange(len(value))

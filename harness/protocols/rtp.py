@@ -48,6 +48,7 @@ REGISTERED_PAYLOAD_TYPES = (0, 3, 4, 8, 9, 13, 18, 31, 34, 72, 76, 96, 97, 100, 
 # abs-send-time and toffset (RFC 5450) 3.
 REGISTERED_VALUE_SIZES = (1, 2, 3)
 
+
 @dataclass(frozen=True)
 class ExtensionElement:
     id: int = uint(8)

@@ -44,8 +44,23 @@ RECONFIG, FORWARD_TSN = 130, 192
 # Types aiortc does not handle, for unknown chunks: AUTH (RFC 4895), I-DATA (RFC 8260), PAD (RFC 4820),
 # ASCONF-ACK and ASCONF (RFC 5061). The two high bits say what a receiver does with an unknown type.
 OTHER_CHUNK_TYPES = (15, 64, 128, 132, 193, 0x3F, 0x7F, 0xBF, 0xFF)
-CHUNK_TYPES = (DATA, INIT, INIT_ACK, SACK, HEARTBEAT, HEARTBEAT_ACK, ABORT, SHUTDOWN, SHUTDOWN_ACK, ERROR,
-               COOKIE_ECHO, COOKIE_ACK, SHUTDOWN_COMPLETE, RECONFIG, FORWARD_TSN)
+CHUNK_TYPES = (
+    DATA,
+    INIT,
+    INIT_ACK,
+    SACK,
+    HEARTBEAT,
+    HEARTBEAT_ACK,
+    ABORT,
+    SHUTDOWN,
+    SHUTDOWN_ACK,
+    ERROR,
+    COOKIE_ECHO,
+    COOKIE_ACK,
+    SHUTDOWN_COMPLETE,
+    RECONFIG,
+    FORWARD_TSN,
+)
 
 # DATA chunk flags (RFC 9260 §3.3.1; I is RFC 7053 §3); the T bit of ABORT and SHUTDOWN COMPLETE.
 FLAG_END, FLAG_BEGIN, FLAG_UNORDERED, FLAG_IMMEDIATE = 0x01, 0x02, 0x04, 0x08
@@ -147,8 +162,9 @@ class OutgoingResetRequest:  # RFC 6525 §4.1
     streams: tuple[int, ...] = uint(16)
 
     def encode_value(self) -> bytes:
-        return struct.pack(f"!LLL{len(self.streams)}H", self.request_sequence, self.response_sequence,
-                           self.last_tsn, *self.streams)
+        return struct.pack(
+            f"!LLL{len(self.streams)}H", self.request_sequence, self.response_sequence, self.last_tsn, *self.streams
+        )
 
     @classmethod
     def decode(cls, value: bytes) -> "OutgoingResetRequest":
@@ -211,8 +227,16 @@ class AddStreams:  # RFC 6525 §4.5 (outgoing) and §4.6 (incoming): the reserve
         return decode
 
 
-Parameter = Union[RawParameter, StateCookie, ForwardTsnSupported, SupportedExtensions, OutgoingResetRequest,
-                  IncomingResetRequest, ReconfigResponse, AddStreams]
+Parameter = Union[
+    RawParameter,
+    StateCookie,
+    ForwardTsnSupported,
+    SupportedExtensions,
+    OutgoingResetRequest,
+    IncomingResetRequest,
+    ReconfigResponse,
+    AddStreams,
+]
 Decoders = dict[int, Callable[[bytes], Parameter]]
 
 INIT_PARAMETERS: Decoders = {
@@ -264,8 +288,9 @@ def _walk(data: bytes, pos: int, what: str) -> Iterator[tuple[int, bytes]]:
 @dataclass(frozen=True)
 class DataChunk:  # RFC 9260 §3.3.1
     chunk_type: ClassVar[int] = DATA
-    flags: int = uint(8, registry=(FLAG_BEGIN | FLAG_END, FLAG_BEGIN, FLAG_END, 0,
-                                   FLAG_UNORDERED | FLAG_BEGIN | FLAG_END))
+    flags: int = uint(
+        8, registry=(FLAG_BEGIN | FLAG_END, FLAG_BEGIN, FLAG_END, 0, FLAG_UNORDERED | FLAG_BEGIN | FLAG_END)
+    )
     tsn: int = uint(32)
     stream_id: int = uint(16)
     stream_sequence: int = uint(16)
@@ -295,8 +320,14 @@ class InitChunk:  # RFC 9260 §3.3.2 (INIT) and §3.3.3 (INIT ACK)
     parameters: tuple[Parameter, ...] = ()
 
     def encode_value(self) -> bytes:
-        fixed = struct.pack("!LLHHL", self.initiate_tag, self.advertised_rwnd, self.outbound_streams,
-                            self.inbound_streams, self.initial_tsn)
+        fixed = struct.pack(
+            "!LLHHL",
+            self.initiate_tag,
+            self.advertised_rwnd,
+            self.outbound_streams,
+            self.inbound_streams,
+            self.initial_tsn,
+        )
         return fixed + encode_parameters(self.parameters)
 
     @classmethod
@@ -321,8 +352,9 @@ class SackChunk:  # RFC 9260 §3.3.4: gap blocks are (start, end) offsets from t
     duplicates: tuple[int, ...] = uint(32)
 
     def encode_value(self) -> bytes:
-        header = struct.pack("!LLHH", self.cumulative_tsn, self.advertised_rwnd, len(self.gaps) & 0xFFFF,
-                             len(self.duplicates) & 0xFFFF)
+        header = struct.pack(
+            "!LLHH", self.cumulative_tsn, self.advertised_rwnd, len(self.gaps) & 0xFFFF, len(self.duplicates) & 0xFFFF
+        )
         gaps = b"".join(struct.pack("!HH", *gap) for gap in self.gaps)
         return header + gaps + struct.pack(f"!{len(self.duplicates)}L", *self.duplicates)
 
@@ -443,8 +475,9 @@ class SctpPacket:
             raise ValueError("SCTP common header is invalid")
         source_port, destination_port, tag = struct.unpack_from("!HHL", data)
         checksum = int.from_bytes(data[CHECKSUM_OFFSET:COMMON_HEADER_LENGTH], "little")
-        chunks = tuple(decode_chunk(kind >> 8, kind & 0xFF, value)
-                       for kind, value in _walk(data, COMMON_HEADER_LENGTH, "chunk"))
+        chunks = tuple(
+            decode_chunk(kind >> 8, kind & 0xFF, value) for kind, value in _walk(data, COMMON_HEADER_LENGTH, "chunk")
+        )
         return cls(source_port, destination_port, tag, checksum, chunks)
 
     def sealed(self) -> "SctpPacket":

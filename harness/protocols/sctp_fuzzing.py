@@ -91,22 +91,35 @@ def _near(base: Optional[int], spread: int = 8) -> st.SearchStrategy[int]:
 def dcep_messages() -> st.SearchStrategy[bytes]:
     """DATA_CHANNEL_OPEN (RFC 8832 §5.1) and DATA_CHANNEL_ACK (§5.2) messages."""
     opens = st.builds(
-        lambda kind, priority, reliability, label, protocol: struct.pack(
-            "!BBHLHH", DCEP_OPEN, kind, priority, reliability, len(label), len(protocol)) + label + protocol,
-        st.sampled_from(DCEP_CHANNEL_TYPES) | st.integers(0, 0xFF), _u16, _u32,
-        st.text(max_size=8).map(str.encode) | st.binary(max_size=8), st.text(max_size=8).map(str.encode))
+        lambda kind, priority, reliability, label, protocol: (
+            struct.pack("!BBHLHH", DCEP_OPEN, kind, priority, reliability, len(label), len(protocol)) + label + protocol
+        ),
+        st.sampled_from(DCEP_CHANNEL_TYPES) | st.integers(0, 0xFF),
+        _u16,
+        _u32,
+        st.text(max_size=8).map(str.encode) | st.binary(max_size=8),
+        st.text(max_size=8).map(str.encode),
+    )
     return st.one_of(opens, st.just(bytes([DCEP_ACK])))
 
 
 def data_chunks(*, tsn: Optional[int] = None, max_user_data: int = 64) -> st.SearchStrategy[DataChunk]:
     """DATA chunks (TSNs near `tsn` when given) carrying DCEP, text or binary user data."""
     check_argument(max_user_data >= 1, "max_user_data must be at least 1")
-    payloads = st.one_of(st.tuples(st.just(PPID_DCEP), dcep_messages()),
-                         st.tuples(st.sampled_from(PPIDS) | _u32, st.binary(min_size=1, max_size=max_user_data)))
+    payloads = st.one_of(
+        st.tuples(st.just(PPID_DCEP), dcep_messages()),
+        st.tuples(st.sampled_from(PPIDS) | _u32, st.binary(min_size=1, max_size=max_user_data)),
+    )
     flags = st.sampled_from((FLAG_BEGIN | FLAG_END, FLAG_BEGIN, FLAG_END, 0)) | st.integers(0, 0xFF)
     streams = st.integers(0, 3) | _u16
-    return st.builds(lambda f, t, s, q, p: DataChunk(f, t, s, q, p[0], p[1][:max_user_data] or b"\x00"),
-                     flags, _near(tsn), streams, st.integers(0, 3) | _u16, payloads)
+    return st.builds(
+        lambda f, t, s, q, p: DataChunk(f, t, s, q, p[0], p[1][:max_user_data] or b"\x00"),
+        flags,
+        _near(tsn),
+        streams,
+        st.integers(0, 3) | _u16,
+        payloads,
+    )
 
 
 def _parameters(decoders: Decoders) -> st.SearchStrategy[Parameter]:
@@ -114,17 +127,26 @@ def _parameters(decoders: Decoders) -> st.SearchStrategy[Parameter]:
     raw = st.builds(RawParameter, raw_types, st.binary(max_size=12))
     if decoders is INIT_PARAMETERS:
         known: st.SearchStrategy[Parameter] = st.one_of(
-            st.builds(StateCookie, st.binary(max_size=32)), st.just(ForwardTsnSupported()),
-            st.builds(SupportedExtensions, st.lists(st.sampled_from(CHUNK_TYPES) | st.integers(0, 0xFF),
-                                                    max_size=4).map(tuple)))
+            st.builds(StateCookie, st.binary(max_size=32)),
+            st.just(ForwardTsnSupported()),
+            st.builds(
+                SupportedExtensions,
+                st.lists(st.sampled_from(CHUNK_TYPES) | st.integers(0, 0xFF), max_size=4).map(tuple),
+            ),
+        )
     elif decoders is RECONFIG_PARAMETERS:
         streams = st.lists(st.integers(0, 3) | _u16, max_size=4).map(tuple)
         known = st.one_of(
             st.builds(OutgoingResetRequest, _u32, _u32, _u32, streams),
             st.builds(IncomingResetRequest, _u32, streams),
-            st.builds(ReconfigResponse, _u32, st.sampled_from(RECONFIG_RESULTS) | _u32,
-                      st.sampled_from([()]) | st.tuples(_u32, _u32)),
-            st.builds(AddStreams, st.sampled_from((ADD_OUTGOING_STREAMS, ADD_INCOMING_STREAMS)), _u32, _u16))
+            st.builds(
+                ReconfigResponse,
+                _u32,
+                st.sampled_from(RECONFIG_RESULTS) | _u32,
+                st.sampled_from([()]) | st.tuples(_u32, _u32),
+            ),
+            st.builds(AddStreams, st.sampled_from((ADD_OUTGOING_STREAMS, ADD_INCOMING_STREAMS)), _u32, _u16),
+        )
     else:
         return raw
     return st.one_of(known, raw)
@@ -132,12 +154,22 @@ def _parameters(decoders: Decoders) -> st.SearchStrategy[Parameter]:
 
 def init_chunks() -> st.SearchStrategy[InitChunk]:
     """INIT and INIT ACK chunks with cookie, Forward-TSN-Supported, Supported Extensions and raw parameters."""
-    return st.builds(InitChunk, st.sampled_from((INIT, INIT_ACK)), st.just(0) | st.integers(0, 0xFF), _u32, _u32,
-                     _u16, _u16, _u32, st.lists(_parameters(INIT_PARAMETERS), max_size=4).map(tuple))
+    return st.builds(
+        InitChunk,
+        st.sampled_from((INIT, INIT_ACK)),
+        st.just(0) | st.integers(0, 0xFF),
+        _u32,
+        _u32,
+        _u16,
+        _u16,
+        _u32,
+        st.lists(_parameters(INIT_PARAMETERS), max_size=4).map(tuple),
+    )
 
 
-def sctp_chunks(*, tsn: Optional[int] = None, acked_tsn: Optional[int] = None,
-                max_user_data: int = 64) -> st.SearchStrategy[Chunk]:
+def sctp_chunks(
+    *, tsn: Optional[int] = None, acked_tsn: Optional[int] = None, max_user_data: int = 64
+) -> st.SearchStrategy[Chunk]:
     """Every chunk type aiortc handles and some it does not; TSNs near `tsn` (DATA, FORWARD TSN) and
     `acked_tsn` (SACK, SHUTDOWN) when given."""
     small = st.integers(0, 8) | _u16
@@ -149,25 +181,45 @@ def sctp_chunks(*, tsn: Optional[int] = None, acked_tsn: Optional[int] = None,
         st.builds(SackChunk, st.just(0), _near(acked_tsn), _u32, gaps, st.lists(_u32, max_size=3).map(tuple)),
         st.builds(ForwardTsnChunk, st.just(0), _near(tsn), pairs),
         st.builds(ShutdownChunk, st.just(0), _near(acked_tsn)),
-        st.builds(ParametersChunk, st.just(RECONFIG), st.just(0),
-                  st.lists(_parameters(RECONFIG_PARAMETERS), min_size=1, max_size=2).map(tuple)),
-        st.builds(ParametersChunk, st.sampled_from((HEARTBEAT, HEARTBEAT_ACK, ABORT, ERROR)),
-                  st.sampled_from((0, FLAG_T)), st.lists(_parameters({}), max_size=3).map(tuple)),
-        st.builds(RawChunk, st.sampled_from((COOKIE_ECHO, COOKIE_ACK, SHUTDOWN_ACK, SHUTDOWN_COMPLETE)
-                                            + OTHER_CHUNK_TYPES) | st.integers(0, 0xFF).filter(_is_raw),
-                  st.just(0) | st.integers(0, 0xFF), st.binary(max_size=24)))
+        st.builds(
+            ParametersChunk,
+            st.just(RECONFIG),
+            st.just(0),
+            st.lists(_parameters(RECONFIG_PARAMETERS), min_size=1, max_size=2).map(tuple),
+        ),
+        st.builds(
+            ParametersChunk,
+            st.sampled_from((HEARTBEAT, HEARTBEAT_ACK, ABORT, ERROR)),
+            st.sampled_from((0, FLAG_T)),
+            st.lists(_parameters({}), max_size=3).map(tuple),
+        ),
+        st.builds(
+            RawChunk,
+            st.sampled_from((COOKIE_ECHO, COOKIE_ACK, SHUTDOWN_ACK, SHUTDOWN_COMPLETE) + OTHER_CHUNK_TYPES)
+            | st.integers(0, 0xFF).filter(_is_raw),
+            st.just(0) | st.integers(0, 0xFF),
+            st.binary(max_size=24),
+        ),
+    )
 
 
 def _is_raw(chunk_type: int) -> bool:
     return chunk_type not in CHUNK_DECODERS
 
 
-def sctp_packets(*, verification_tag: Optional[int] = None, tsn: Optional[int] = None,
-                 acked_tsn: Optional[int] = None, max_chunks: int = 4) -> st.SearchStrategy[SctpPacket]:
+def sctp_packets(
+    *,
+    verification_tag: Optional[int] = None,
+    tsn: Optional[int] = None,
+    acked_tsn: Optional[int] = None,
+    max_chunks: int = 4,
+) -> st.SearchStrategy[SctpPacket]:
     """Packets with a correct CRC32c; the tag is `verification_tag` when given (a receiver's repair sets it)."""
     check_argument(max_chunks >= 1, "max_chunks must be at least 1")
-    check_argument(verification_tag is None or 0 <= verification_tag <= 0xFFFFFFFF,
-                   "verification_tag must be a 32-bit unsigned integer")
+    check_argument(
+        verification_tag is None or 0 <= verification_tag <= 0xFFFFFFFF,
+        "verification_tag must be a 32-bit unsigned integer",
+    )
     tags = _u32 if verification_tag is None else st.just(verification_tag)
     ports = st.just(5000) | _u16
     chunks = st.lists(sctp_chunks(tsn=tsn, acked_tsn=acked_tsn), min_size=1, max_size=max_chunks).map(tuple)
@@ -222,9 +274,13 @@ def mutate(packet: SctpPacket, rng: random.Random) -> bytes:
     choice = rng.randrange(7)
     chunks = packet.chunks
     if choice == 0 or not chunks:
-        templates: list[Chunk] = [DataChunk(FLAG_BEGIN | FLAG_END, 0, 0, 0, PPID_BINARY, b"\x00"),
-                                  SackChunk(0, 0, 0, (), ()), ForwardTsnChunk(0, 0, ()),
-                                  ParametersChunk(RECONFIG, 0, ()), RawChunk(COOKIE_ACK, 0, b"")]
+        templates: list[Chunk] = [
+            DataChunk(FLAG_BEGIN | FLAG_END, 0, 0, 0, PPID_BINARY, b"\x00"),
+            SackChunk(0, 0, 0, (), ()),
+            ForwardTsnChunk(0, 0, ()),
+            ParametersChunk(RECONFIG, 0, ()),
+            RawChunk(COOKIE_ACK, 0, b""),
+        ]
         packet = replace(packet, chunks=tuple(mutate_items(chunks, rng, new_item=lambda: rng.choice(templates))))
     elif choice in (1, 2, 3):
         position = rng.randrange(len(chunks))
