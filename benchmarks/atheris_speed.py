@@ -5,9 +5,8 @@ regressions/, copied afresh for every measurement):
 - the baseline (baseline_atheris.py: the same call, the same instrumentation and mutator, no
   harness around it) and the harness's child (harness.engines.atheris_child: verdicts, the
   watchdog, the reset of `random`, the skip list) each run the same number of inputs with the
-  same libFuzzer seed, hash seed and corpus, so both fuzz the same mix of inputs (the very same
-  inputs for the first tens of thousands, until a difference in what the process does beside
-  the input, such as when the garbage collector runs, shows in the coverage);
+  same libFuzzer seed, hash seed and corpus, and libFuzzer's options set so that both fuzz the
+  very same inputs (see _libfuzzer_args);
 - two harness children share the fixed corpus, half the inputs each, as `fuzz --jobs 2` does.
 Exec/s counts the inputs after the initial corpus, from libFuzzer's INITED line to its final
 stats, timed by this script as the lines arrive (process start-up is left out on both sides).
@@ -44,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from harness.known_bugs import Registry  # noqa: E402
 from harness.target import CORPORA_DIR, TARGETS_DIR, Target, load_target, target_files  # noqa: E402
-from harness.verdict import classify_call, classify_watched  # noqa: E402
+from harness.verdict import classify_call, watched_classifier  # noqa: E402
 from harness.watchdog import Watchdog  # noqa: E402
 from harness.worker import DEFAULT_TIMEOUT  # noqa: E402
 
@@ -122,10 +121,13 @@ class Bench:
         self.measurements = 0
 
     def _libfuzzer_args(self, seed: int, limit: str, corpus: Path) -> list[str]:
-        # CMP-guided mutations off: they would take the harness's own string comparisons (libFuzzer
-        # intercepts memcmp process-wide) into the mutations, and the two sides would fuzz different inputs.
+        # So that both sides fuzz the very same inputs: CMP-guided mutations off (they would take the
+        # harness's own string comparisons, libFuzzer intercepting memcmp process-wide, into the
+        # mutations), no corpus reloads (timed), and the corpus grown by new code reached, not by
+        # counts of how often (which the garbage collector's timing shifts).
         args = [f"-seed={seed}", limit, f"-max_len={self.target.max_len}", "-timeout=30", "-rss_limit_mb=2048",
-                "-use_cmp=0", "-use_memmem=0", "-print_final_stats=1", f"-artifact_prefix={self.work}/"]  # fmt: skip
+                "-use_cmp=0", "-use_memmem=0", "-reload=0", "-use_counters=0", "-print_final_stats=1",
+                f"-artifact_prefix={self.work}/"]  # fmt: skip
         dictionary = TARGETS_DIR / f"{self.target.name}.dict"
         if dictionary.exists():
             args.append(f"-dict={dictionary}")
@@ -166,7 +168,7 @@ class Bench:
             "call": bare,
             "+verdict": lambda data: classify_call(target, data, with_traceback=False),
             "+watchdog": lambda data: watchdog.run(lambda: classify_call(target, data, with_traceback=False)),
-            "+random": lambda data: classify_watched(target, data, watchdog, with_traceback=False),
+            "+random": watched_classifier(target, watchdog, with_traceback=False),
         }
         timings: dict[str, float] = {}
         for _ in range(3):  # interleaved, the best of three: the least disturbed

@@ -86,7 +86,7 @@ def measure(variant: str, targets_dir: Path, corpus: Path, gate: Path) -> dict:
 def measure_here(variant: str, targets_dir: Path, corpus: Path, gate: Path) -> dict:
     import coverage
 
-    from harness.verdict import classify_watched
+    from harness.verdict import watched_classifier
     from harness.watchdog import Watchdog
 
     # The fuzzer passes over known hangs, so a corpus may hold one: interrupt it as the fuzzer did.
@@ -96,9 +96,10 @@ def measure_here(variant: str, targets_dir: Path, corpus: Path, gate: Path) -> d
 
     def reached(driven: Target, inputs: list[bytes]) -> tuple[set[tuple[str, int]], int]:
         cov = coverage.Coverage(branch=True, include=files, data_file=None)
+        classify = watched_classifier(driven, watchdog, with_traceback=False)
         cov.start()
         for data in inputs:
-            classify_watched(driven, data, watchdog, with_traceback=False)
+            classify(data)
         cov.stop()
         recorded = cov.get_data()
         lines = {(f, line) for f in recorded.measured_files() for line in recorded.lines(f) or ()}

@@ -19,17 +19,17 @@ from harness import engines
 from harness.bugs import BugStore, atomic_write
 from harness.conformance import suites
 from harness.engines import replay as replay_engine
-from harness.engines.base import Campaign, Engine
+from harness.engines.base import Campaign, Engine, EngineRun
 from harness.explain import explain
-from harness.known_bugs import Registry
+from harness.known_bugs import REGISTRY_FILE, Registry
 from harness.minimize import minimize_bug
 from harness.report import RunReport, TargetReport
-from harness.target import ROOT, TARGETS_DIR, Target, UsageError, all_targets, load_target
+from harness.schedule import MIN_SECONDS_PER_TARGET, SPLITS, split_named
+from harness.target import CORPORA_DIR, ROOT, TARGETS_DIR, Target, UsageError, all_targets, load_target
 from harness.worker import DEFAULT_RSS_LIMIT_MB, DEFAULT_TIMEOUT, IsolatedRunner, WorkerError
 
 EXIT_CLEAN, EXIT_NEW_BUG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-# Under this, starting the target's processes is most of a target's share of the budget.
-MIN_SECONDS_PER_TARGET = 3.0
+SLICE_SEED_STRIDE = 1000  # a later slice's seeds stay clear of the jobs' and restarts' of the earlier ones
 DEFAULT_NIGHTLY_BUDGET = 450.0  # seconds for the whole nightly job: 30 s for each of 15 targets
 DEFAULT_FUZZ_BUDGET = 60.0
 DEFAULT_WORKDIR = ROOT / ".harness"
@@ -77,6 +77,8 @@ class OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="harness", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--targets-dir", type=Path, default=TARGETS_DIR, help=argparse.SUPPRESS)
+    parser.add_argument("--corpora", type=Path, default=CORPORA_DIR, help="seed corpora, a folder per target")
+    parser.add_argument("--registry", type=Path, default=REGISTRY_FILE, help="the known-bug registry")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     commands.add_parser("list", help="the targets, with protocol, component and installed version")
@@ -93,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--seed", type=positive_int, help="base seed (default: random, printed)")
         sub.add_argument(
             "--jobs", type=positive_int, default=os.cpu_count() or 1, help="fuzzer processes (default: one per core)"
+        )
+        sub.add_argument(
+            "--split",
+            choices=SPLITS,
+            default=SPLITS[0],
+            help="between targets: earned (slices to those still gaining coverage or bugs; default) or even",
         )
 
     fuzz = commands.add_parser("fuzz", help="fuzz one target or all")
@@ -161,7 +169,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
     with runner_for(target, args) as runner:
         outcome = runner.run(data)
     out(f"{target.name} ({target.component} {target.component_version}) on {args.file}: {outcome.describe()}")
-    for line in explain(target, data, outcome, Registry.load()):
+    for line in explain(target, data, outcome, Registry.load(args.registry)):
         out(line)
     if outcome.traceback:
         out(outcome.traceback.rstrip())
@@ -207,17 +215,26 @@ class Campaigner:
 
     def __init__(self, args: argparse.Namespace, targets: list[Target]) -> None:
         self.args = args
-        self.store = BugStore(args.workdir / "bugs", Registry.load())
+        self.store = BugStore(args.workdir / "bugs", Registry.load(args.registry))
         self.reports = {t.name: TargetReport.of(t) for t in targets}
+        self.fuzzing_started: Optional[float] = None
+        self.exposed: dict[str, float] = {}  # signature -> seconds into the fuzzing, first exposed
+        self.slices: dict[tuple[str, str], int] = {}  # (target, engine) -> runs so far
 
     def run(
         self, engine: Engine, target: Target, *, budget: Optional[float] = None, runs: Optional[int] = None
-    ) -> None:
+    ) -> Optional[EngineRun]:
         args = self.args
+        runs_before = [r for r in self.reports[target.name].runs if r.engine == engine.name]
         jobs, seed = engine.jobs_for(getattr(args, "jobs", 1)), getattr(args, "seed", None)
+        slices = self.slices.get((target.name, engine.name), 0)
+        self.slices[(target.name, engine.name)] = slices + 1
+        if seed is not None:  # a later slice of the same target fuzzes on from new seeds
+            seed += SLICE_SEED_STRIDE * slices
         amount = f"{runs} runs" if runs else f"{budget:.1f} s" if budget else "every file"
         seeded = f", seed {seed}" if seed is not None and engine.name != "replay" else ""
         say(f"[{target.name}] {engine.name}: {amount}{seeded}, jobs {jobs}")
+        started = time.monotonic()
         with runner_for(target, args) as runner:
             campaign = Campaign(
                 target,
@@ -230,7 +247,9 @@ class Campaigner:
                 jobs=jobs,
                 targets_dir=args.targets_dir,
                 corpus=getattr(args, "corpus", None),
+                seeds=args.corpora / target.name,
                 progress=say,
+                started=started,
             )
             try:
                 result = engine.run(campaign)
@@ -238,9 +257,17 @@ class Campaigner:
                 error = str(exc).splitlines()[0]
                 self.reports[target.name].errors.append(f"{engine.name}: {error}")
                 say(f"harness: error: {error}")
-                return
-        self.reports[target.name].runs.append(result)
+                return None
+        if engine.name != "replay":
+            self.fuzzing_started = self.fuzzing_started or started
+            for signature, seconds in result.exposed.items():
+                self.exposed.setdefault(signature, started - self.fuzzing_started + seconds)
         say(result.summary())
+        if runs_before:
+            runs_before[0].absorb(result)
+        else:
+            self.reports[target.name].runs.append(result)
+        return result
 
 
 def cmd_campaign(args: argparse.Namespace) -> int:
@@ -268,10 +295,15 @@ def cmd_campaign(args: argparse.Namespace) -> int:
                 campaigner.run(replay, target)
         if fuzzer is not None:
             say(f"seed {args.seed} (rerun with --seed {args.seed})")
-            deadline = started + args.budget
-            for left, target in zip(range(len(targets), 0, -1), targets):
-                share = None if runs else max(1.0, (deadline - time.monotonic()) / left)
-                campaigner.run(fuzzer, target, budget=share, runs=runs)
+            if runs:
+                for target in targets:
+                    campaigner.run(fuzzer, target, runs=runs)
+            else:
+                deadline = started + args.budget
+                split = split_named(args.split, targets, deadline - time.monotonic())
+                while (turn := split.next(deadline - time.monotonic())) is not None:
+                    target, seconds = turn
+                    split.earned(target, campaigner.run(fuzzer, target, budget=seconds))
     except KeyboardInterrupt:
         interrupted = True
     reports = campaigner.reports
@@ -285,6 +317,7 @@ def cmd_campaign(args: argparse.Namespace) -> int:
         workdir=args.workdir,
         targets=list(reports.values()),
         interrupted=interrupted,
+        exposed=campaigner.exposed,
     )
     paths = report.write(args.workdir / "report")
     out(report.markdown())

@@ -37,16 +37,15 @@ class _NotedRandom(random.Random):
         return super().getrandbits(k)
 
 
-_noted = _NotedRandom(FRESH_SEED)
-_FRESH_STATE = _noted.getstate()
+NOTED = _NotedRandom(FRESH_SEED)  # `if NOTED.drawn: restore()`, an attribute read per input
+_FRESH_STATE = NOTED.getstate()
 for _name, _function in list(vars(random).items()):
     if getattr(_function, "__self__", None) is random._inst:  # type: ignore[attr-defined]
-        setattr(random, _name, getattr(_noted, _name))
-random._inst = _noted  # type: ignore[attr-defined]
+        setattr(random, _name, getattr(NOTED, _name))
+random._inst = NOTED  # type: ignore[attr-defined]
 
 
 def restore() -> None:
-    """Put `random` back where every input starts, if the last input drew from it."""
-    if _noted.drawn:
-        _noted.setstate(_FRESH_STATE)
-        _noted.drawn = False
+    """Put `random` back where every input starts."""
+    NOTED.setstate(_FRESH_STATE)
+    NOTED.drawn = False

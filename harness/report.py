@@ -61,6 +61,7 @@ class RunReport:
     workdir: Path
     targets: list[TargetReport]
     interrupted: bool = False
+    exposed: dict[str, float] = field(default_factory=dict)  # signature -> seconds into the fuzzing, first exposed
 
     @property
     def new_bugs(self) -> list[BugRecord]:
@@ -92,6 +93,7 @@ class RunReport:
             "python": platform.python_version(),
             "new_bugs": len(self.new_bugs),
             "unreproduced": len(self.unreproduced),
+            "exposed": {signature: round(seconds, 1) for signature, seconds in self.exposed.items()},
             "targets": [asdict(t) for t in self.targets],
         }
 

@@ -20,7 +20,7 @@ import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Optional
+from typing import Callable, Optional
 
 from harness import fresh_random
 from harness.target import OracleViolation, Target
@@ -241,9 +241,18 @@ def classify_call(target: Target, data: bytes, with_traceback: bool = True) -> O
     return _ACCEPTED
 
 
-def classify_watched(target: Target, data: bytes, watchdog: Watchdog, *, with_traceback: bool = True) -> Outcome:
-    """One input as every engine runs it: `random` where it starts for every input (harness.fresh_random),
-    and the watchdog's interruption a hang wherever it lands."""
-    fresh_random.restore()
-    outcome = watchdog.run(classify_call, target, data, with_traceback)
-    return outcome if outcome is not None else bug_from_overrun(target, with_traceback)
+def watched_classifier(
+    target: Target, watchdog: Watchdog, *, with_traceback: bool = True
+) -> Callable[[bytes], Outcome]:
+    """What every engine runs an input with: `random` where it starts for every input
+    (harness.fresh_random), and the watchdog's interruption a hang wherever it lands. A closure
+    over locals: in the fuzzer, this is the whole of the harness's cost per input."""
+    noted, restore, run = fresh_random.NOTED, fresh_random.restore, watchdog.run
+
+    def classify(data: bytes) -> Outcome:
+        if noted.drawn:
+            restore()
+        outcome = run(classify_call, target, data, with_traceback)
+        return outcome if outcome is not None else bug_from_overrun(target, with_traceback)
+
+    return classify

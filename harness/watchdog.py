@@ -59,11 +59,14 @@ def stack_of(frame: Optional[FrameType]) -> Frames:
 
 
 class Watchdog:
-    """One thread per process; `run` brackets each input (a lock, no system call).
+    """One thread per process; `run` brackets each input (a counter and a lock, no system call).
 
-    Checking that an input still runs and interrupting it happen under one lock, and the input's
-    end withdraws an interruption that has not landed yet: an interruption meant for one input
-    never lands in the code that runs between inputs (the worker's serve loop, say).
+    The thread times an input from when it first sees its serial number, so that an input costs
+    no clock reading; it is interrupted between `timeout` and a tick later. The thread marks an
+    input it found over time, then checks that it still runs and interrupts it under a lock; an
+    input that ends marked takes the lock and withdraws an interruption that has not landed yet.
+    So an interruption meant for one input never lands in the code that runs between inputs (the
+    worker's serve loop, say), and an input that was not marked ends without the lock.
     """
 
     def __init__(self, timeout: float) -> None:
@@ -71,7 +74,8 @@ class Watchdog:
         self._main = threading.main_thread().ident or 0
         self._lock = threading.Lock()
         self._serial = 0
-        self._started: Optional[float] = None
+        self._running = False
+        self._armed = 0  # the serial of the last input the thread found over time
         self._interrupted = 0  # the serial of the last input interrupted: once per input
         threading.Thread(target=self._run, name="harness-watchdog", daemon=True).start()
 
@@ -79,18 +83,18 @@ class Watchdog:
         """`call(*args)` as one input; None when the interruption landed after the input's own code had
         returned (while its verdict was being made): the input overran, and its result is lost."""
         result: Optional[T] = None
-        started = False
+        serial = 0
         while True:
             try:
-                if not started:
-                    started = True
-                    self._serial += 1
-                    self._started = time.monotonic()
+                if not serial:
+                    self._serial = serial = self._serial + 1
+                    self._running = True
                     result = call(*args)
-                with self._lock:
-                    self._started = None
-                    if self._interrupted == self._serial:  # withdrawn, if it has not landed yet
-                        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._main), None)
+                self._running = False
+                if self._armed == serial:  # the thread may have interrupted it: wait until it has decided
+                    with self._lock:
+                        if self._interrupted == serial:  # withdrawn, if it has not landed yet
+                            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._main), None)
                 return result
             except InputTimeout:
                 continue  # it landed between the input's return and the lock: it ends here
@@ -100,17 +104,24 @@ class Watchdog:
 
     def _run(self) -> None:
         tick = min(0.25, self.timeout / 4)
+        watched, since = 0, 0.0
         while True:
             time.sleep(tick)
-            started, serial = self._started, self._serial
-            if started is None or time.monotonic() - started < self.timeout:
+            serial, now = self._serial, time.monotonic()
+            if not self._running:
                 continue
+            if serial != watched:
+                watched, since = serial, now - tick / 2  # it started within the last tick
+                continue
+            if now - since < self.timeout:
+                continue
+            self._armed = serial  # before it looks at _running under the lock (see run)
             samples = []
             for _ in range(SAMPLES):
                 samples.append(stack_of(sys._current_frames().get(self._main)))
                 time.sleep(SAMPLE_INTERVAL)
             with self._lock:
-                if self._serial != serial or self._started is None or self._interrupted == serial:
+                if self._serial != serial or not self._running or self._interrupted == serial:
                     continue
                 _last_samples[:] = samples
                 self._interrupted = serial

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Optional
 
 from harness.target import ROOT, TARGETS_DIR, Target, UsageError, load_target
-from harness.verdict import CRASH, EXIT, HANG, OOM, Outcome, bug_from_dump, classify_watched
+from harness.verdict import CRASH, EXIT, HANG, OOM, Outcome, bug_from_dump, watched_classifier
 from harness.watchdog import Watchdog
 
 # Seconds per input. Well under the time an endless loop that allocates takes to reach the memory
@@ -76,7 +76,7 @@ def serve(target: Target, timeout: float, rss_limit_mb: int) -> None:
     os.dup2(2, 1)
     faulthandler.enable(file=sys.stderr, all_threads=False)
     _trace_os_exit()
-    watchdog = Watchdog(timeout)
+    classify = watched_classifier(target, Watchdog(timeout))
     stdin = sys.stdin.buffer
     _send(protocol_out, {"ready": True})
     while True:
@@ -85,7 +85,7 @@ def serve(target: Target, timeout: float, rss_limit_mb: int) -> None:
             return
         data = _read_exact(stdin, int.from_bytes(header, "big"))
         faulthandler.dump_traceback_later(timeout + BACKSTOP_GRACE, exit=True)  # dumps every thread
-        outcome = classify_watched(target, data, watchdog)
+        outcome = classify(data)
         faulthandler.cancel_dump_traceback_later()
         _send(protocol_out, outcome.to_dict())
 

@@ -13,8 +13,8 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import settings
 
 from harness.bugs import BugStore
-from harness.engines.hypothesis import target_property
 from harness.engines.base import Campaign
+from harness.engines.hypothesis import target_property
 from harness.engines.replay import ENGINE as REPLAY
 from harness.known_bugs import Registry
 from harness.target import ROOT, load_target, target_files

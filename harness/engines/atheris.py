@@ -54,6 +54,7 @@ class _Child:
         self.artifact_seen = 0.0  # time.monotonic() when the artifact was announced
         self.passed_over: dict[str, float] = {}  # known signature -> time.monotonic() when first met
         self.coverage = self.features = self.corpus = 0
+        self.inited_coverage: Optional[int] = None  # what the corpus reached when libFuzzer had loaded it
         self.interrupted = False
         # The worker's hash seed too, so that a finding that depends on the order of a set reproduces at triage.
         env = dict(os.environ, PYTHONHASHSEED="0")
@@ -70,6 +71,8 @@ class _Child:
                 if status:
                     self.executions = int(status[1])
                     coverage = _COVERAGE.search(line)
+                    if coverage and self.inited_coverage is None and "INITED" in line:
+                        self.inited_coverage = int(coverage[1])
                     if coverage:
                         self.coverage = max(self.coverage, int(coverage[1]))
                         self.features = max(self.features, int(coverage[2]))
@@ -157,8 +160,8 @@ class AtherisEngine:
             if dictionary.exists():
                 args.append(f"-dict={dictionary}")
             args.append(str(corpus))
-            if target.seed_dir.is_dir():
-                args.append(str(target.seed_dir))
+            if campaign.seed_dir.is_dir():
+                args.append(str(campaign.seed_dir))
             log = logs / f"{target.name}-seed{child_seed}.log"
             return _Child(args, log, child_seed)
 
@@ -190,6 +193,8 @@ class AtherisEngine:
                 status = child.finish()
                 del children[job]
                 done_executions += child.executions
+                if result.coverage_at_start is None:
+                    result.coverage_at_start = child.inited_coverage
                 result.coverage = max(result.coverage or 0, child.coverage)
                 result.features = max(result.features or 0, child.features)
                 for signature, seen in child.passed_over.items():  # the registry's, and this run's

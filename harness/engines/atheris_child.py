@@ -27,7 +27,7 @@ from typing import Callable, Optional
 import atheris
 
 from harness.target import Target, load_target
-from harness.verdict import classify_watched
+from harness.verdict import BUG, watched_classifier
 from harness.watchdog import Watchdog
 
 
@@ -112,13 +112,13 @@ def main() -> None:
 
     os._exit = exit_with_artifact  # type: ignore[assignment]
 
-    watchdog = Watchdog(min(float(timeout), SUSPECT_SECONDS))
+    classify = watched_classifier(target, Watchdog(min(float(timeout), SUSPECT_SECONDS)), with_traceback=False)
     passed_over: set[Optional[str]] = set()
 
     def test_one_input(data: bytes) -> None:
         current[0] = data
-        outcome = classify_watched(target, data, watchdog, with_traceback=False)
-        if not outcome.is_bug:
+        outcome = classify(data)
+        if outcome.verdict != BUG:
             return
         if outcome.signature not in known:
             # libFuzzer keeps the input; the parent's worker records the full traceback.

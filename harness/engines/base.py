@@ -35,8 +35,13 @@ class Campaign:
     jobs: int = 1
     targets_dir: Path = TARGETS_DIR
     corpus: Optional[Path] = None  # replay's folder, when not the target's seeds
+    seeds: Optional[Path] = None  # the target's seed corpus, when not corpora/<target>
     progress: Callable[[str], None] = lambda line: None
     started: float = field(default_factory=time.monotonic)
+
+    @property
+    def seed_dir(self) -> Path:
+        return self.seeds if self.seeds is not None else self.target.seed_dir
 
     @property
     def deadline(self) -> Optional[float]:
@@ -76,6 +81,7 @@ class EngineRun:
     seconds: float = 0.0
     executions: int = 0
     coverage: Optional[int] = None  # libFuzzer's edges of the instrumented modules; None where not measured
+    coverage_at_start: Optional[int] = None  # what the corpus reached before this run mutated it
     features: Optional[int] = None
     corpus_files: Optional[int] = None
     accepted: Optional[int] = None  # inputs by verdict, where the engine sees each one
@@ -92,8 +98,41 @@ class EngineRun:
     def exec_per_second(self) -> float:
         return self.executions / self.seconds if self.seconds else 0.0
 
+    @property
+    def coverage_gained(self) -> Optional[int]:
+        """Edges this run added to what its corpus reached when it started."""
+        if self.coverage is None or self.coverage_at_start is None:
+            return None
+        return self.coverage - self.coverage_at_start
+
     def expose(self, signature: str, started: float) -> None:
         self.exposed.setdefault(signature, time.monotonic() - started)
+
+    def absorb(self, later: "EngineRun") -> None:
+        """Take in a later run of the same engine on the same target (the next slice of a budget):
+        its curves continue this run's, in this target's own fuzzing time."""
+        offset, executions = self.seconds, self.executions
+        self.seeds += later.seeds
+        self.budget = None if self.budget is None or later.budget is None else self.budget + later.budget
+        self.runs = None if self.runs is None or later.runs is None else self.runs + later.runs
+        self.seconds += later.seconds
+        self.executions += later.executions
+        self.coverage = _most(self.coverage, later.coverage)
+        self.features = _most(self.features, later.features)
+        self.corpus_files = later.corpus_files if later.corpus_files is not None else self.corpus_files
+        self.accepted = _sum(self.accepted, later.accepted)
+        self.rejected = _sum(self.rejected, later.rejected)
+        for signature, seconds in later.exposed.items():
+            self.exposed.setdefault(signature, offset + seconds)
+        self.known_passed_over += [s for s in later.known_passed_over if s not in self.known_passed_over]
+        self.no_longer_reproducing += [s for s in later.no_longer_reproducing if s not in self.no_longer_reproducing]
+        self.unreproduced += later.unreproduced
+        self.stopped_early += later.stopped_early
+        self.restarts += later.restarts
+        for point in later.timeline:
+            seconds = offset + point.seconds
+            bugs = sum(1 for exposed in self.exposed.values() if exposed <= seconds)
+            self.timeline.append(Sample(seconds, executions + point.executions, point.coverage, point.corpus, bugs))
 
     def summary(self) -> str:
         parts = [f"{self.executions} execs in {self.seconds:.0f} s ({self.exec_per_second:.0f}/s)"]
@@ -105,6 +144,14 @@ class EngineRun:
         if self.known_passed_over:
             parts.append(f"known passed over {len(self.known_passed_over)}")
         return f"[{self.target}] {self.engine} done: " + ", ".join(parts)
+
+
+def _most(first: Optional[int], second: Optional[int]) -> Optional[int]:
+    return second if first is None else first if second is None else max(first, second)
+
+
+def _sum(first: Optional[int], second: Optional[int]) -> Optional[int]:
+    return second if first is None else first if second is None else first + second
 
 
 class Engine(Protocol):

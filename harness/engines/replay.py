@@ -54,8 +54,8 @@ class ReplayEngine:
             files = corpus_files(campaign.corpus)
             if not files:
                 raise UsageError(f"corpus {campaign.corpus} holds no inputs")
-        elif target.seed_dir.exists():
-            files = corpus_files(target.seed_dir)
+        elif campaign.seed_dir.exists():
+            files = corpus_files(campaign.seed_dir)
         else:
             files = []
         result = EngineRun(self.name, target.name, 1, None, None, accepted=0, rejected=0, corpus_files=len(files))
