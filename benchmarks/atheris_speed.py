@@ -233,11 +233,18 @@ def main() -> int:
             runs = max(2000, int(rate * args.seconds))
             progress(f"[{name}] {runs} inputs: baseline, harness with one job, harness with two jobs")
             base, one, two = bench.baseline(f"-runs={runs}"), bench.harness(runs, 1), bench.harness(runs, 2)
+            stopped = False
             for side, fuzzed in (("baseline", base), ("harness", one), ("harness 2 jobs", two)):
                 for f in (f for f in fuzzed if f.status != 0):  # libFuzzer ends 0 once its runs are done
+                    stopped = True
                     progress(f"[{name}] {side} stopped after {f.executions} inputs (status {f.status}): {f.last_line}")
             path = bench.per_input_path()
-        base_rate, one_rate, two_rate = throughput(base), throughput(one), throughput(two)
+        # A side that stopped on a bug (a known hang the baseline cannot pass over) ran other inputs.
+        base_rate, one_rate, two_rate = (
+            (None, None, None) if stopped else (throughput(base), throughput(one), throughput(two))
+        )
+        if stopped:
+            print(f"{name:<16} not comparable: a side stopped on a bug (see above)", flush=True)
         ratio = one_rate / base_rate if one_rate and base_rate else None
         speedup = two_rate / one_rate if two_rate and one_rate else None
         ratios += [ratio] if ratio else []

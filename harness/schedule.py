@@ -88,4 +88,5 @@ class EarnedSplit:
 
 
 def split_named(name: str, targets: list[Target], budget: float) -> Split:
-    return EarnedSplit(targets, budget) if name == "earned" else EvenSplit(targets, budget)
+    """The split of that name; one target takes the whole budget in one go, whatever the name."""
+    return EarnedSplit(targets, budget) if name == "earned" and len(targets) > 1 else EvenSplit(targets, budget)

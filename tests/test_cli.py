@@ -81,15 +81,15 @@ def test_an_empty_corpus_named_on_the_command_line_is_a_usage_error(tmp_path):
 
 
 def test_a_reader_that_stops_early_gets_no_traceback():
+    # `true` reads nothing and is gone before the harness writes: every write meets a closed pipe.
     result = subprocess.run(
-        ["bash", "-o", "pipefail", "-c", f"{shlex.quote(sys.executable)} -m harness list | head -1"],
+        ["bash", "-o", "pipefail", "-c", f"{shlex.quote(sys.executable)} -m harness list | true"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0 and result.stderr == ""
-    assert len(result.stdout.splitlines()) == 1
 
 
 @pytest.mark.parametrize("command", ["nightly", "replay"])
@@ -273,8 +273,9 @@ def test_a_hypothesis_run_keeps_its_budget_and_reports_like_an_atheris_run(tmp_p
     workdir = tmp_path / "work"
     # Hangs at the timeout's cost, found and triaged late: the budget is kept within a few seconds.
     result = harness(*FAULTY, "fuzz", "faulty", "--engine", "hypothesis", "--budget", "6", "--seed", "5",
-                     "--workdir", str(workdir), *LIMITS)  # fmt: skip
+                     "--jobs", "2", "--workdir", str(workdir), *LIMITS)  # fmt: skip
     assert result.returncode == 1
+    assert "seed 5, jobs 1" in result.stderr, "hypothesis runs one process, and says so"
     report = json.loads((workdir / "report" / "report.json").read_text())
     assert report["seconds"] < 6 + 10
     assert "| faulty | _faulty_component unknown | hypothesis |" in result.stdout

@@ -38,8 +38,13 @@ def recorded(prefix: str) -> bytes:
         (b"\xff" * 32, "43 ab a8 62"),  # 32 bytes of ones
         (bytes(range(32)), "4e 79 dd 46"),  # 32 bytes of incrementing 00..1f
         (bytes(reversed(range(32))), "5c db 3f 11"),  # 32 bytes of decrementing 1f..00
-        (bytes.fromhex("01c00000 00000000 00000000 00000000 14000000 00000400 00000014 00000018"
-                       "28000000 00000000 02000000 00000000"), "56 3a 96 d9"),  # an iSCSI SCSI Read (10) PDU
+        (
+            bytes.fromhex(
+                "01c00000 00000000 00000000 00000000 14000000 00000400 00000014 00000018"
+                "28000000 00000000 02000000 00000000"
+            ),
+            "56 3a 96 d9",
+        ),  # an iSCSI SCSI Read (10) PDU
     ],
 )
 def test_crc32c_matches_the_rfc3720_examples(data, printed_crc):
@@ -179,8 +184,9 @@ def test_mutate_returns_bytes_and_never_raises(packet, rng):
 
 def test_mutate_changes_most_packets():
     rng = random.Random(1)
-    packet = sctp.SctpPacket(5000, 5000, 1, 0, (sctp.DataChunk(3, 1, 0, 0, sctp.PPID_BINARY, b"x"),
-                                                 sctp.SackChunk(0, 1, 2, ((1, 2),), ()))).sealed()
+    packet = sctp.SctpPacket(
+        5000, 5000, 1, 0, (sctp.DataChunk(3, 1, 0, 0, sctp.PPID_BINARY, b"x"), sctp.SackChunk(0, 1, 2, ((1, 2),), ()))
+    ).sealed()
     changed = sum(sctp_fuzzing.mutate(packet, rng) != bytes(packet) for _ in range(200))
     assert changed > 150
 

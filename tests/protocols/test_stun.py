@@ -49,12 +49,7 @@ from harness.protocols.stun_fuzzing import (
 )
 from harness.target import VECTORS_DIR, load_target
 
-VECTORS = {
-    v["id"]: v
-    for v in json.loads((VECTORS_DIR / "stun_rfc5769.json").read_text())[
-        "vectors"
-    ]
-}
+VECTORS = {v["id"]: v for v in json.loads((VECTORS_DIR / "stun_rfc5769.json").read_text())["vectors"]}
 SHORT_TERM = [name for name, v in VECTORS.items() if v["inputs"]["credential_mechanism"] == "short-term"]
 FAST = settings(max_examples=150, deadline=None, derandomize=True, database=None)
 
