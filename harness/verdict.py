@@ -122,8 +122,14 @@ def innermost_frame(frames: list[tuple[str, int, str]], root: Optional[Path]) ->
 
 
 def frames_of(tb: Optional[TracebackType]) -> list[tuple[str, int, str]]:
-    # walk_tb reads no source lines: this runs for every buggy input inside the fuzzer.
-    return [(frame.f_code.co_filename, line, frame.f_code.co_name) for frame, line in traceback.walk_tb(tb)]
+    # No source lines read, no generator: this runs for every buggy input inside the fuzzer, known
+    # bugs included (the fuzzer passes over them by their signature).
+    frames = []
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        frames.append((code.co_filename, tb.tb_lineno, code.co_name))
+        tb = tb.tb_next
+    return frames
 
 
 # faulthandler prints "most recent call first": `  File "x.py", line 12 in func`
@@ -158,6 +164,8 @@ def error_name(exc: BaseException) -> str:
 
 def bug_from_exception(kind: str, exc: BaseException, target: Target, with_traceback: bool) -> Outcome:
     frame, line = innermost_frame(frames_of(exc.__traceback__), component_root(target.component_package))
+    if not with_traceback:  # the fuzzer needs the signature only
+        return Outcome(verdict=BUG, kind=kind, error=error_name(exc), frame=frame, line=line)
     return Outcome(
         verdict=BUG,
         kind=kind,
@@ -165,7 +173,7 @@ def bug_from_exception(kind: str, exc: BaseException, target: Target, with_trace
         frame=frame,
         line=line,
         message=str(exc)[:500],
-        traceback="".join(traceback.format_exception(exc)) if with_traceback else "",
+        traceback="".join(traceback.format_exception(exc)),
     )
 
 
