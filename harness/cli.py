@@ -1,7 +1,9 @@
 """python -m harness: list, fuzz, repro, replay, minimize, nightly, conformance.
 
-Exit status: 0 clean; 1 a new bug (for repro: the input triggers a bug; for conformance: a
-deviation from the expected results); 2 usage or environment error, always as one line on stderr.
+Exit status: 0 clean; 1 a new bug or a finding triage could not reproduce (for repro: the input
+triggers a bug; for conformance: a deviation from the expected results); 2 usage or environment
+error, as one line on stderr (with the report of what was done, when some targets ran); 130
+interrupted, with the report of what was done.
 """
 
 from __future__ import annotations

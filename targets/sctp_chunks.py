@@ -74,6 +74,7 @@ INIT_ACK = _peer_packet(
 )
 COOKIE_ACK = _peer_packet(sctp.RawChunk(sctp.COOKIE_ACK, 0, b""))
 
+
 async def _established() -> RTCSctpTransport:
     transport = RTCSctpTransport(cast(RTCDtlsTransport, FakeDtlsTransport()), port=PORT)
     # The association's own fields that __init__ fills from random32() and os.urandom(), pinned.
