@@ -296,3 +296,29 @@ def test_nightly_replays_fuzzes_every_target_and_fails_on_the_new_bugs(tmp_path)
     assert all([r["engine"] for r in t["runs"]] == ["replay", "atheris"] for t in report["targets"])
     assert all(t["runs"][1]["executions"] > 0 for t in report["targets"])
     assert report["new_bugs"] >= 1 and not report["targets"][0]["bugs"]
+
+
+SLOW_TARGET = """import json
+import time
+
+from harness.target import Target
+
+time.sleep(2.5)  # a slow import: the fuzzer's child loads its corpus only after it
+
+target = Target(name="slow", protocol="TEST", component="json", entry=json.loads, rejects=(ValueError,),
+                instrument=("json",), max_len=64)
+"""
+
+
+def test_the_coverage_curve_has_no_point_before_the_fuzzer_has_loaded_its_corpus(tmp_path):
+    pytest.importorskip("atheris")
+    targets = tmp_path / "targets"
+    targets.mkdir()
+    (targets / "slow.py").write_text(SLOW_TARGET)
+    workdir = tmp_path / "work"
+    harness("--targets-dir", str(targets), "fuzz", "slow", "--budget", "10", "--seed", "1", "--jobs", "1",
+            "--workdir", str(workdir))  # fmt: skip
+    [run] = json.loads((workdir / "report" / "report.json").read_text())["targets"][0]["runs"]
+    curve = [point["coverage"] for point in run["timeline"]]
+    assert None in curve, "points were taken before libFuzzer's INITED line"
+    assert 0 not in curve and any(curve), curve

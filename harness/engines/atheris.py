@@ -169,7 +169,9 @@ class AtherisEngine:
             executions = done_executions + sum(c.executions for c in live)
             coverage = max([result.coverage or 0] + [c.coverage for c in live])
             corpus_size = max([c.corpus for c in live], default=result.corpus_files or 0)
-            result.timeline.append(Sample(now - start, executions, coverage, corpus_size, len(result.exposed)))
+            # Before libFuzzer has loaded the corpus there is no coverage to show, not none reached.
+            shown = coverage if coverage or result.coverage is not None else None
+            result.timeline.append(Sample(now - start, executions, shown, corpus_size, len(result.exposed)))
             campaign.progress(
                 f"[{target.name}] {now - start:5.0f}s  execs {executions}  exec/s {executions / (now - start):.0f}"
                 f"  cov {coverage}  corpus {corpus_size}  bugs {len(result.exposed)}"
