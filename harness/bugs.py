@@ -151,6 +151,10 @@ class BugStore:
         folder = Path(record.reproducer).parent
         atomic_write(folder / "record.json", json.dumps(asdict(record), indent=2).encode())
 
+    def skip_list(self) -> set[str]:
+        """The signatures a fuzzer passes over: the registry's and this run's."""
+        return set(self.records) | {bug.signature for bug in self.registry.bugs}
+
     @property
     def new(self) -> list[BugRecord]:
         return [r for r in self.records.values() if not r.known]

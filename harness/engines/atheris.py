@@ -199,10 +199,8 @@ class AtherisEngine:
                     result.coverage_at_start = child.inited_coverage
                 result.coverage = max(result.coverage or 0, child.coverage)
                 result.features = max(result.features or 0, child.features)
-                for signature, seen in child.passed_over.items():  # the registry's, and this run's
-                    if signature in store.registry and signature not in result.known_passed_over:
-                        result.known_passed_over.append(signature)
-                    result.exposed.setdefault(signature, seen - start)
+                for signature, seen in child.passed_over.items():
+                    result.pass_over(signature, seen - start, registered=signature in store.registry)
                 if runs:
                     runs_left[job] = max(0, runs_left[job] - child.executions)
                 if child.artifact is not None:
@@ -241,9 +239,7 @@ ENGINE = AtherisEngine()
 
 
 def _write_skip_list(path: Path, store: BugStore) -> None:
-    """The signatures a child passes over: the registry's and this run's."""
-    signatures = set(store.records) | {bug.signature for bug in store.registry.bugs}
-    atomic_write(path, "\n".join(sorted(signatures)).encode())
+    atomic_write(path, "\n".join(sorted(store.skip_list())).encode())
 
 
 def _triage(child: _Child, campaign: Campaign, result: EngineRun) -> None:

@@ -14,7 +14,7 @@ from typing import Callable, Optional, Protocol
 
 from harness.bugs import BugRecord, BugStore
 from harness.target import TARGETS_DIR, Target
-from harness.verdict import Outcome
+from harness.verdict import ACCEPTED, REJECTED, Outcome
 from harness.worker import IsolatedRunner
 
 # A bug found late still gets this long to shrink; one found early, up to the longest.
@@ -107,6 +107,20 @@ class EngineRun:
 
     def expose(self, signature: str, started: float) -> None:
         self.exposed.setdefault(signature, time.monotonic() - started)
+
+    def count(self, verdict: str) -> None:
+        """One more input run, by its verdict (for an engine that sees every input's)."""
+        self.executions += 1
+        if verdict == ACCEPTED:
+            self.accepted = (self.accepted or 0) + 1
+        elif verdict == REJECTED:
+            self.rejected = (self.rejected or 0) + 1
+
+    def pass_over(self, signature: str, seconds: float, *, registered: bool) -> None:
+        """A bug met and passed over, `seconds` into the run: a registered one, or one this run recorded."""
+        if registered and signature not in self.known_passed_over:
+            self.known_passed_over.append(signature)
+        self.exposed.setdefault(signature, seconds)
 
     def absorb(self, later: "EngineRun") -> None:
         """Take in a later run of the same engine on the same target (the next slice of a budget):

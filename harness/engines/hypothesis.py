@@ -19,7 +19,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 
 from harness.engines.base import Campaign, EngineRun, Sample
 from harness.target import Target
-from harness.verdict import ACCEPTED, REJECTED, Outcome
+from harness.verdict import Outcome
 
 BATCH = 100  # examples per seeded batch: a point of the curves, and a seed to rerun
 
@@ -72,15 +72,10 @@ class HypothesisEngine:
             if deadline is not None and time.monotonic() >= deadline:
                 raise BudgetSpent()
             outcome = campaign.runner.run(data)
-            result.executions += 1
-            if outcome.verdict == ACCEPTED:
-                result.accepted = (result.accepted or 0) + 1
-            elif outcome.verdict == REJECTED:
-                result.rejected = (result.rejected or 0) + 1
-            elif outcome.signature in known:
-                if outcome.signature in store.registry and outcome.signature not in result.known_passed_over:
-                    result.known_passed_over.append(outcome.signature)
-                result.expose(outcome.signature, campaign.started)
+            result.count(outcome.verdict)
+            signature = outcome.signature
+            if signature is not None and signature in known:
+                result.pass_over(signature, time.monotonic() - campaign.started, registered=signature in store.registry)
             return outcome
 
         batch = 0
@@ -89,7 +84,7 @@ class HypothesisEngine:
             if examples <= 0 or campaign.seconds_left() <= 0:
                 break
             known.clear()
-            known.update(store.records, (bug.signature for bug in store.registry.bugs))
+            known.update(store.skip_list())
             seed = campaign.seed + batch
             result.seeds.append(seed)
             test = settings(

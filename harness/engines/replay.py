@@ -13,7 +13,6 @@ from pathlib import Path
 
 from harness.engines.base import Campaign, EngineRun
 from harness.target import UsageError
-from harness.verdict import ACCEPTED, REJECTED
 
 
 def corpus_files(directory: Path) -> list[Path]:
@@ -62,12 +61,8 @@ class ReplayEngine:
         for number, path in enumerate(files, 1):
             data = read_input(path)
             outcome = runner.run(data)
-            result.executions += 1
-            if outcome.verdict == ACCEPTED:
-                result.accepted = (result.accepted or 0) + 1
-            elif outcome.verdict == REJECTED:
-                result.rejected = (result.rejected or 0) + 1
-            else:
+            result.count(outcome.verdict)
+            if outcome.is_bug:
                 record = campaign.record(data, outcome, engine=self.name, seed=None)
                 result.expose(record.signature, campaign.started)
             if number % 50 == 0 or number == len(files):
