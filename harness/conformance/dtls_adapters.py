@@ -74,6 +74,10 @@ class DtlsTransportUnderTest(Protocol):
     def errors(self) -> list[BaseException]:
         """What its own tasks raised (nothing should)."""
 
+    def listening(self) -> bool:
+        """Whether any of its tasks still runs (reads the network or waits on a timer): when none does,
+        nothing sent to it can change what it does, which lets a model learner stop there."""
+
 
 class DtlsAdapter(Protocol):
     name: str
@@ -165,6 +169,10 @@ class AiortcTransport:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    def listening(self) -> bool:
+        # Failed: start() returned before the receive loop began; closed: the loop ended.
+        return any(not task.done() for task in self._tasks)
 
     def errors(self) -> list[BaseException]:
         return [

@@ -45,31 +45,6 @@ NEXT_STATES = {
 # The flights of a full handshake with mutual authentication (RFC 5246 §7.3), as Expect names them.
 SERVER_FLIGHT = ("ServerHello", "Certificate", "ServerKeyExchange", "CertificateRequest", "ServerHelloDone")
 CLIENT_FLIGHT = ("Certificate", "ClientKeyExchange", "CertificateVerify", "ChangeCipherSpec", "Finished")
-HANDSHAKE_NAMES = {
-    dtls.HELLO_REQUEST: "HelloRequest",
-    dtls.CLIENT_HELLO: "ClientHello",
-    dtls.SERVER_HELLO: "ServerHello",
-    dtls.HELLO_VERIFY_REQUEST: "HelloVerifyRequest",
-    dtls.CERTIFICATE: "Certificate",
-    dtls.SERVER_KEY_EXCHANGE: "ServerKeyExchange",
-    dtls.CERTIFICATE_REQUEST: "CertificateRequest",
-    dtls.SERVER_HELLO_DONE: "ServerHelloDone",
-    dtls.CERTIFICATE_VERIFY: "CertificateVerify",
-    dtls.CLIENT_KEY_EXCHANGE: "ClientKeyExchange",
-    dtls.FINISHED: "Finished",
-}
-CONTENT_NAMES = {
-    dtls.CHANGE_CIPHER_SPEC: "ChangeCipherSpec",
-    dtls.ALERT: "Alert",
-    dtls.APPLICATION_DATA: "ApplicationData",
-}
-
-
-def name_of(item: Received) -> str:
-    """What a received item is, as a conversation names it: "ServerHello", "Alert", "ChangeCipherSpec"."""
-    if item.content_type == dtls.HANDSHAKE and item.msg_type is not None:
-        return HANDSHAKE_NAMES.get(item.msg_type, f"Handshake({item.msg_type})")
-    return CONTENT_NAMES.get(item.content_type, f"Record({item.content_type})")
 
 
 @dataclass
@@ -170,7 +145,7 @@ class Expect(Step):
             except asyncio.TimeoutError:
                 raise AssertionError(f"expected {wanted}, got {seen} and then nothing") from None
             for item in items:
-                name = name_of(item)
+                name = item.name
                 assert item.error is None, f"expected {wanted}, got {[*seen, name]}: {item.error}"
                 assert item.verified is not False, f"{name} does not verify"
                 # A ChangeCipherSpec carries no message_seq: whether it is sent again does not show.
@@ -196,7 +171,7 @@ class ExpectAlert(Step):
         except asyncio.TimeoutError:
             raise AssertionError("expected a fatal alert, got nothing") from None
         alerts = [item.message for item in items if isinstance(item.message, Alert)]
-        assert alerts, f"expected a fatal alert, got {[name_of(item) for item in items]}"
+        assert alerts, f"expected a fatal alert, got {[item.name for item in items]}"
         alert = alerts[0]
         assert alert.level == FATAL, f"expected a fatal alert, got {alert}"
         assert not self.descriptions or alert.description in self.descriptions, (
@@ -313,6 +288,6 @@ class HandshakeFlights(Step):
             if peer.handshake_complete:
                 break
             for item in await exchange.next_items():
-                assert item.error is None and item.verified is not False, f"{name_of(item)}: {item.error}"
+                assert item.error is None and item.verified is not False, f"{item.name}: {item.error}"
         assert peer.handshake_complete, "the handshake did not complete"
         await ExpectState("connected", "failed").run(exchange)

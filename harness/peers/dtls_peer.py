@@ -109,16 +109,19 @@ class DtlsPeer(MessageBuilders):
         if due is None:
             raise RuntimeError(f"the {self.role} has no flight to send now")
         for step in FLIGHTS[due](self):
-            if step in omit:
-                continue
-            if step == "change_cipher_spec":
-                self.change_cipher_spec()
-            else:
-                if step == "hello_verify_request":
-                    # RFC 6347 §4.2.1: the HelloVerifyRequest takes the ClientHello's record sequence number.
-                    self.records.skip_to(self.client_hello_record_sequence)
-                self.send(getattr(self, step)(**overrides.get(step, {})))
+            if step not in omit:
+                self.send_step(step, **overrides.get(step, {}))
         return self.flush(records_per_datagram=records_per_datagram)
+
+    def send_step(self, step: str, **overrides: Any) -> None:
+        """Queue one step of a flight by its builder's name ("finished", "change_cipher_spec"), with overrides."""
+        if step == "change_cipher_spec":
+            self.change_cipher_spec()
+            return
+        if step == "hello_verify_request":
+            # RFC 6347 §4.2.1: the HelloVerifyRequest takes the ClientHello's record sequence number.
+            self.records.skip_to(self.client_hello_record_sequence)
+        self.send(getattr(self, step)(**overrides))
 
     # --- sending -----------------------------------------------------------------------------
 

@@ -96,9 +96,11 @@ class MessageBuilders(HandshakeState):
         )
         return self._whole(dtls.CLIENT_HELLO, replace(hello, **fields), message_seq)
 
-    def hello_verify_request(self, *, message_seq: Optional[int] = None, **fields: Any) -> Handshake:
+    def hello_verify_request(
+        self, *, message_seq: Optional[int] = None, cookie: Optional[bytes] = None, **fields: Any
+    ) -> Handshake:
         """RFC 6347 §4.2.1: server_version SHOULD be DTLS 1.0 whatever is negotiated, then the cookie."""
-        request = HelloVerifyRequest(dtls.DTLS_1_0, self._needs(self.cookie, "cookie"))
+        request = HelloVerifyRequest(dtls.DTLS_1_0, self._needs(cookie or self.cookie, "cookie"))
         return self._whole(dtls.HELLO_VERIFY_REQUEST, replace(request, **fields), message_seq)
 
     def server_hello(
@@ -168,9 +170,11 @@ class MessageBuilders(HandshakeState):
     def server_hello_done(self, *, message_seq: Optional[int] = None) -> Handshake:
         return self._whole(dtls.SERVER_HELLO_DONE, ServerHelloDone(), message_seq)
 
-    def client_key_exchange(self, *, message_seq: Optional[int] = None, public: Optional[bytes] = None) -> Handshake:
-        """RFC 8422 §5.7: this peer's ECDHE point on the server's group."""
-        group = self._needs(self.group, "group from a ServerKeyExchange")
+    def client_key_exchange(
+        self, *, message_seq: Optional[int] = None, public: Optional[bytes] = None, group: Optional[int] = None
+    ) -> Handshake:
+        """RFC 8422 §5.7: this peer's ECDHE point on the server's group (or on `group`)."""
+        group = self._needs(self.group if group is None else group, "group from a ServerKeyExchange")
         return self._whole(
             dtls.CLIENT_KEY_EXCHANGE,
             ClientKeyExchange(self.ephemeral(group).public if public is None else public),

@@ -52,6 +52,25 @@ SRTP_PROFILES_BY_CODE: dict[int, SrtpProfile] = {
     dtls.SRTP_AEAD_AES_256_GCM: dtls_srtp_profile(b"SRTP_AEAD_AES_256_GCM"),
 }
 NEW_EPOCH = 1  # RFC 6347 §4.1: the first handshake's keys are epoch 1 (no renegotiation here)
+# What a received item is called, as conversations and learned models name it.
+HANDSHAKE_NAMES = {
+    dtls.HELLO_REQUEST: "HelloRequest",
+    dtls.CLIENT_HELLO: "ClientHello",
+    dtls.SERVER_HELLO: "ServerHello",
+    dtls.HELLO_VERIFY_REQUEST: "HelloVerifyRequest",
+    dtls.CERTIFICATE: "Certificate",
+    dtls.SERVER_KEY_EXCHANGE: "ServerKeyExchange",
+    dtls.CERTIFICATE_REQUEST: "CertificateRequest",
+    dtls.SERVER_HELLO_DONE: "ServerHelloDone",
+    dtls.CERTIFICATE_VERIFY: "CertificateVerify",
+    dtls.CLIENT_KEY_EXCHANGE: "ClientKeyExchange",
+    dtls.FINISHED: "Finished",
+}
+CONTENT_NAMES = {
+    dtls.CHANGE_CIPHER_SPEC: "ChangeCipherSpec",
+    dtls.ALERT: "Alert",
+    dtls.APPLICATION_DATA: "ApplicationData",
+}
 
 
 @dataclass
@@ -75,6 +94,13 @@ class Received:
     complete: bool = True  # False for a fragment of a message not yet whole, or a message ahead of its turn
     retransmission: bool = False  # a handshake message_seq already processed: not processed again
     duplicate: bool = False  # the record's epoch and sequence number came before (RFC 6347 §4.1.2.6)
+
+    @property
+    def name(self) -> str:
+        """What it is: "ServerHello", "Alert", "ChangeCipherSpec", "Handshake(99)", "Record(99)"."""
+        if self.content_type == dtls.HANDSHAKE and self.msg_type is not None:
+            return HANDSHAKE_NAMES.get(self.msg_type, f"Handshake({self.msg_type})")
+        return CONTENT_NAMES.get(self.content_type, f"Record({self.content_type})")
 
     def for_message(self, msg_type: int, message_seq: int) -> Received:
         return replace(self, msg_type=msg_type, message_seq=message_seq)
