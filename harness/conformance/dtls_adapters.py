@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import itertools
 from typing import Optional, Protocol
 
 from aiortc.rtcdtlstransport import SRTP_PROFILES, RTCDtlsFingerprint, RTCDtlsParameters, RTCDtlsTransport
@@ -37,6 +38,7 @@ MEDIA_PARAMETERS = RTCRtpReceiveParameters(
     encodings=[RTCRtpDecodingParameters(ssrc=MEDIA_SSRC, payloadType=MEDIA_PAYLOAD_TYPE)],
     muxId="0",
 )
+BUSY_ROUNDS = 50  # rounds of the event loop idle() yields before it waits a millisecond a round
 
 
 class DtlsTransportUnderTest(Protocol):
@@ -57,7 +59,7 @@ class DtlsTransportUnderTest(Protocol):
         """Wait until it has handled every datagram given and waits for the next (AssertionError after timeout)."""
 
     async def next_datagram(self, timeout: float) -> bytes:
-        """The next datagram it sends (asyncio.TimeoutError when none comes in time)."""
+        """The next datagram it sends (asyncio.TimeoutError when none comes in time; with timeout 0, at once)."""
 
     async def send_data(self, data: bytes) -> None:
         """Send application data; ConnectionError when it refuses (not connected)."""
@@ -138,13 +140,18 @@ class AiortcTransport:
     async def idle(self, timeout: float) -> None:
         # Idle: waiting in _recv for more, or no longer reading at all (failed, closed, or between
         # the end of start() and its receive task, which handles anything queued when it starts).
+        # A datagram takes a few rounds of the loop; only a transport waiting on a timer takes longer.
         deadline = asyncio.get_running_loop().time() + timeout
-        while not (self._ice.waiting or self.state in ("failed", "closed")):
+        for round_ in itertools.count():
+            if self._ice.waiting or self.state in ("failed", "closed"):
+                return
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"the {self.role} did not handle what it was given within {timeout} s")
-            await asyncio.sleep(0.001)
+            await asyncio.sleep(0 if round_ < BUSY_ROUNDS else 0.001)
 
     async def next_datagram(self, timeout: float) -> bytes:
+        if timeout <= 0:
+            return self._network.take()
         return await asyncio.wait_for(self._network._recv(), timeout)
 
     async def send_data(self, data: bytes) -> None:

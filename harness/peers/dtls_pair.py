@@ -80,6 +80,15 @@ class QueueIce:
         if self.peer is not None and delivered:
             self.peer.put(data)
 
+    def take(self) -> bytes:
+        """The next queued datagram without waiting: asyncio.TimeoutError when there is none."""
+        if self._inbox.empty():
+            raise asyncio.TimeoutError
+        data = self._inbox.get_nowait()
+        if data is None:
+            raise ConnectionError("Cannot receive data, not connected")
+        return data
+
     def put(self, data: bytes) -> None:
         """Queue one datagram for this side's transport to receive."""
         if self._closed:
