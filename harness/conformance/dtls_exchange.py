@@ -12,16 +12,17 @@
 The peer is harness.peers.dtls_peer.DtlsPeer in the role opposite to the transport under test
 (harness.conformance.dtls_adapters); a step builds what it sends from the peer's state when it
 runs. Whatever a conversation checks, `Exchange.check_contract` checks as well at its end what
-every conversation must keep: the transport's tasks raised nothing, nothing reached the event
-loop's exception handler, its states went new -> connecting -> connected | failed -> closed with
-each reported once, and no data or media reached the application unless it was "connected".
+every conversation must keep (`contract_breach`, which the dtls_handshake fuzz target applies too):
+the transport's tasks raised nothing, nothing reached the event loop's exception handler, its
+states went new -> connecting -> connected | failed -> closed with each reported once, and no data
+or media reached the application unless it was "connected".
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from harness.aio import DRIVER
 from harness.conformance.dtls_adapters import MEDIA_PAYLOAD_TYPE, MEDIA_SSRC, SERVER, DtlsTransportUnderTest
@@ -42,9 +43,50 @@ NEXT_STATES = {
     "failed": ("closed",),
     "closed": (),
 }
+# The promises of the transport contract (W3C webrtc-pc §5.5.1), named as a broken one is reported.
+TASKS_RAISE_NOTHING = "tasks-raise-nothing"
+NOTHING_ESCAPES = "nothing-reaches-the-loop-handler"
+STATES_IN_ORDER = "states-in-order"
+DELIVERED_WHEN_CONNECTED = "delivered-only-when-connected"
 # The flights of a full handshake with mutual authentication (RFC 5246 §7.3), as Expect names them.
 SERVER_FLIGHT = ("ServerHello", "Certificate", "ServerKeyExchange", "CertificateRequest", "ServerHelloDone")
 CLIENT_FLIGHT = ("Certificate", "ClientKeyExchange", "CertificateVerify", "ChangeCipherSpec", "Finished")
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A promise of the transport contract broken: which (`property`), what happened, and the exception behind it."""
+
+    property: str
+    detail: str
+    error: Optional[BaseException] = None
+
+
+def contract_breach(transport: DtlsTransportUnderTest, escaped: Sequence[Mapping[str, Any]]) -> Optional[Breach]:
+    """The first promise of the transport contract `transport` broke, given what reached the loop's handler.
+
+    In this order: its own tasks raised nothing; nothing reached the event loop's exception handler;
+    its states went new -> connecting -> connected | failed -> closed, each reported once (NEXT_STATES);
+    it handed data and media to the application only while "connected" (W3C webrtc-pc §5.5.1).
+    """
+    errors = transport.errors()
+    if errors:
+        return Breach(TASKS_RAISE_NOTHING, f"the transport's own task raised {errors[0]!r}", errors[0])
+    if escaped:
+        context = escaped[0]
+        detail = f"reached the event loop's exception handler: {context.get('message')}"
+        return Breach(NOTHING_ESCAPES, detail, context.get("exception"))
+    states = transport.states
+    if states[:1] != ["new"]:
+        return Breach(STATES_IN_ORDER, f"states {states} do not start with 'new'")
+    for before, after in zip(states, states[1:]):
+        if after not in NEXT_STATES[before]:
+            return Breach(STATES_IN_ORDER, f"state {before!r} went to {after!r} (states {states})")
+    early = [(state, payload) for state, payload in (*transport.data, *transport.media) if state != "connected"]
+    if early:
+        state, payload = early[0]
+        return Breach(DELIVERED_WHEN_CONNECTED, f"handed {payload[:16].hex()}... to the application while {state!r}")
+    return None
 
 
 @dataclass
@@ -77,18 +119,8 @@ class Exchange:
 
     def check_contract(self) -> None:
         """What every conversation keeps, whatever it sent (see the module docstring)."""
-        errors = self.transport.errors()
-        assert not errors, f"the transport's own task raised {errors[0]!r}"
-        escaped = DRIVER.escaped()
-        assert not escaped, f"reached the event loop's exception handler: {escaped[0].get('message')}"
-        states = self.transport.states
-        assert states[:1] == ["new"], f"states {states} do not start with 'new'"
-        for before, after in zip(states, states[1:]):
-            assert after in NEXT_STATES[before], f"state {before!r} went to {after!r} (states {states})"
-        early = [
-            (state, payload) for state, payload in (*self.transport.data, *self.transport.media) if state != "connected"
-        ]
-        assert not early, f"handed {early[0][1][:16].hex()}... to the application while {early[0][0]!r}"
+        breach = contract_breach(self.transport, DRIVER.escaped())
+        assert breach is None, breach.detail
 
 
 class Step:
