@@ -62,14 +62,16 @@ class Breach:
     error: Optional[BaseException] = None
 
 
-def contract_breach(transport: DtlsTransportUnderTest, escaped: Sequence[Mapping[str, Any]]) -> Optional[Breach]:
-    """The first promise of the transport contract `transport` broke, given what reached the loop's handler.
+def contract_breach(
+    transport: DtlsTransportUnderTest, errors: Sequence[BaseException], escaped: Sequence[Mapping[str, Any]]
+) -> Optional[Breach]:
+    """The first promise of the transport contract `transport` broke, given what its tasks raised (`errors`: a
+    closed transport may no longer list its receive task) and what reached the event loop's exception handler.
 
     In this order: its own tasks raised nothing; nothing reached the event loop's exception handler;
     its states went new -> connecting -> connected | failed -> closed, each reported once (NEXT_STATES);
     it handed data and media to the application only while "connected" (W3C webrtc-pc §5.5.1).
     """
-    errors = transport.errors()
     if errors:
         return Breach(TASKS_RAISE_NOTHING, f"the transport's own task raised {errors[0]!r}", errors[0])
     if escaped:
@@ -119,7 +121,7 @@ class Exchange:
 
     def check_contract(self) -> None:
         """What every conversation keeps, whatever it sent (see the module docstring)."""
-        breach = contract_breach(self.transport, DRIVER.escaped())
+        breach = contract_breach(self.transport, self.transport.errors(), DRIVER.escaped())
         assert breach is None, breach.detail
 
 

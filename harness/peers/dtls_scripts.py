@@ -12,6 +12,10 @@ that every byte string is a conversation and byte-level minimization drops whole
   deviation among those that fit it (`deviations_of`), both modulo their count;
 - octets after MAX_MOVES moves are no part of the conversation.
 
+The order of ALPHABETS (harness.peers.dtls_moves) and of DEVIATIONS is part of the encoding of
+every stored conversation (corpora/dtls_handshake/): a move or deviation added at the end of its
+list keeps them; one inserted or reordered changes what they play.
+
 `decode(encode(script)) == script` for every script; `encode(decode(data))` is the canonical
 form of `data`. The mutator inserts, drops, swaps and repeats moves and changes one's deviation,
 one's move or the start; the crossover splices two conversations; `scripts()` is the hypothesis
