@@ -16,10 +16,12 @@ nothing reached the event loop's exception handler, states new -> connecting -> 
 promises of a DTLS-SRTP transport:
 
 - delivered-before-authenticated: nothing reaches the application (application data, or media
-  under SRTP keys) before the handshake is complete and authenticated (RFC 5763 §5, RFC 8827
-  §6.5): the peer's handshake complete (Finished sent and the transport's verified, RFC 5246
-  §7.4.9, so both sides processed the same messages) with the certificate whose fingerprints the
-  transport was given, having proven its key (RFC 5246 §7.4.8), judged when it completes;
+  under SRTP keys) before the handshake is complete and authenticated (RFC 5763 §5: the
+  certificate MUST match the signalled fingerprint; W3C webrtc-pc §5.5.1: "connected" only once
+  it was verified): the peer's handshake complete (Finished sent and the transport's verified,
+  RFC 5246 §7.4.9, so both sides processed the same messages) with the certificate whose
+  fingerprints the transport was given, having proven its key (RFC 5246 §7.4.8), judged when it
+  completes;
 - never-stuck: the transport handles every datagram within STUCK_SECONDS.
 
 An exception of the transport's own tasks surfaces as itself (re-raised), so its signature names
