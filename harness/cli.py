@@ -1,9 +1,9 @@
-"""python -m harness: list, fuzz, repro, replay, minimize, nightly, conformance.
+"""python -m harness: list, fuzz, repro, replay, minimize, nightly, conformance, learn.
 
 Exit status: 0 clean; 1 a new bug or a finding triage could not reproduce (for repro: the input
-triggers a bug; for conformance: a deviation from the expected results); 2 usage or environment
-error, as one line on stderr (with the report of what was done, when some targets ran); 130
-interrupted, with the report of what was done.
+triggers a bug; for conformance: a deviation from the expected results; for learn: a finding not
+in the known-bug registry); 2 usage or environment error, as one line on stderr (with the report
+of what was done, when some targets ran); 130 interrupted, with the report of what was done.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ SLICE_SEED_STRIDE = 1000  # a later slice's seeds stay clear of the jobs' and re
 DEFAULT_NIGHTLY_BUDGET = 450.0  # seconds for the whole nightly job: 30 s for each of 15 targets
 DEFAULT_FUZZ_BUDGET = 60.0
 DEFAULT_WORKDIR = ROOT / ".harness"
+LEARNABLE = ("dtls-server", "dtls-client")  # harness.learning.learn.MODELS, without importing AALpy up front
 
 
 def say(line: str) -> None:
@@ -149,6 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
         )
     conformance.add_argument("--report", type=Path, default=DEFAULT_WORKDIR / "conformance", help="report folder")
     conformance.epilog = "Arguments after -- are passed on to pytest."
+
+    learn = commands.add_parser(
+        "learn", help="learn the DTLS transport's state machine, compare it with the RFCs', draw both"
+    )
+    learn.add_argument("models", nargs="*", metavar="MODEL", help=f"default all: {', '.join(LEARNABLE)}")
+    learn.add_argument("--dtls-adapter", default="aiortc", help="the transport: aiortc, file.py:Name or module:Name")
+    learn.add_argument("--seed", type=int, default=0, help="of the equivalence oracle's walks (default 0)")
+    learn.add_argument("--cache", type=Path, default=DEFAULT_WORKDIR / "learning-cache", help="the query cache")
+    learn.add_argument("--no-cache", action="store_true", help="ask the transport everything again")
+    learn.add_argument("--out", type=Path, default=ROOT / "models", help="where the pictures and reports go")
     return parser
 
 
@@ -369,6 +380,37 @@ def cmd_conformance(args: argparse.Namespace) -> int:
     raise UsageError(f"pytest could not run the conformance suites (exit status {int(status)})")
 
 
+def cmd_learn(args: argparse.Namespace) -> int:
+    """Learn each model, compare it with the reference, write its picture and report; exit 1 on a new finding."""
+    # Imported here: AALpy and the transport under test are for this command only.
+    from harness.conformance import dtls_adapters
+    from harness.learning import compare, learn, reference, render, report
+
+    unknown = [name for name in args.models if name not in LEARNABLE]
+    if unknown:
+        raise UsageError(f"no model {unknown[0]!r}: the models are {', '.join(LEARNABLE)}")
+    adapter = dtls_adapters.load(args.dtls_adapter)
+    registry = Registry.load(args.registry)
+    prepare_workdir(args.out)
+    new = 0
+    for name in args.models or LEARNABLE:
+        say(f"[{name}] learning {adapter.name} {adapter.version}, seed {args.seed}")
+        learned = learn.learn(adapter, name, cache_dir=None if args.no_cache else args.cache, seed=args.seed,
+                              progress=lambda line, name=name: say(f"[{name}] {line}"))  # fmt: skip
+        comparison = compare.compare(learned.model, learned.initial_answer, reference.Reference(learned.role))
+        title = f"{name}: {learned.implementation}"
+        dot = args.out / f"{name}.dot"
+        atomic_write(dot, render.to_dot(learned.model, comparison, title=title).encode())
+        svg = render.render_svg(dot)
+        text = report.lines(learned, comparison, registry)
+        text.append("")
+        text.append(f"Picture: {svg}" if svg else f"Picture: {dot} (Graphviz's dot is not installed: no SVG)")
+        atomic_write(args.out / f"{name}.md", ("\n".join(text) + "\n").encode())
+        out("\n".join(text))
+        new += len(report.new_findings(comparison, registry))
+    return EXIT_NEW_BUG if new else EXIT_CLEAN
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": cmd_list,
     "repro": cmd_repro,
@@ -377,6 +419,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "replay": cmd_campaign,
     "nightly": cmd_campaign,
     "conformance": cmd_conformance,
+    "learn": cmd_learn,
 }
 
 

@@ -22,7 +22,11 @@ promises of a DTLS-SRTP transport:
   RFC 5246 §7.4.9, so both sides processed the same messages) with the certificate whose
   fingerprints the transport was given, having proven its key (RFC 5246 §7.4.8), judged when it
   completes;
-- never-stuck: the transport handles every datagram within STUCK_SECONDS.
+- never-stuck: the transport handles every datagram within STUCK_SECONDS;
+- and a conversation of plain moves (no deviation, no impostor) is held to the RFCs' machine the
+  learned models are compared with (harness.learning.reference): the first answer it does not
+  allow is reported by the kind of finding (fatal-alert-ignored, alert-without-closing,
+  not-delivered, ...), so that a model's witness and a fuzzed conversation are one signature.
 
 An exception of the transport's own tasks surfaces as itself (re-raised), so its signature names
 aiortc's frame like every other target's. Data handed up while "connecting" breaks the contract
@@ -38,8 +42,10 @@ from typing import Any, Optional, Union
 
 from harness.conformance.dtls_adapters import DtlsAdapter, DtlsTransportUnderTest
 from harness.conformance.dtls_exchange import contract_breach
+from harness.learning.compare import DELIVERED_BEFORE_AUTHENTICATED, NEVER_STUCK, first_finding
+from harness.learning.reference import Reference
 from harness.peers.dtls_deviations import IMPOSTOR
-from harness.peers.dtls_moves import SRTP, Answer, DtlsSession
+from harness.peers.dtls_moves import SRTP, STUCK, Answer, DtlsSession
 from harness.peers.dtls_peer import PeerCertificate
 from harness.peers.dtls_scripts import Move, Start, decode
 from harness.stateful import Conversation, Transcript
@@ -48,12 +54,9 @@ from harness.target import OracleViolation
 # aiortc handles a datagram in milliseconds; a second means it no longer does. Short enough that a
 # stuck move and the close after it end well within the harness's per-input timeout (5 s).
 STUCK_SECONDS = 1.0
-STUCK = "stuck"  # Answer.trouble of a move the transport did not handle in time (DtlsSession)
 PEER_SEED = 0  # the scripted peer's randoms and ECDHE keys: the same in every conversation
 # The certificate whose fingerprints the transport is told (generating one costs milliseconds: once).
 PEER_CERTIFICATE = PeerCertificate.generate(random.Random(PEER_SEED))
-DELIVERED_BEFORE_AUTHENTICATED = "delivered-before-authenticated"
-NEVER_STUCK = "never-stuck"
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class Handshake:
     session: Optional[DtlsSession] = None
     held: list[bytes] = field(default_factory=list)  # datagrams of an after_next move, for after the next one
     certificate_presented: bool = False  # the peer sent a Certificate with the signalled certificate
+    key_proven: bool = False  # then signed with its key: a CertificateVerify (client), a ServerKeyExchange (server)
     unproven: bool = False  # something the peer did leaves it unproven as the peer signalled
     authenticated: Optional[bool] = None  # judged when the peer's handshake completes
     closed: bool = False
@@ -136,16 +140,24 @@ class Handshake:
         return (session.send(datagrams + held),)
 
     def _judge(self, step: Union[Start, Move]) -> None:
-        """Whether the peer authenticated, once its handshake completes: it presented the signalled
-        certificate, never another or none, and signed with that certificate's key."""
+        """Whether the peer authenticated, judged when it sends a Finished computed over its handshake (RFC 5246
+        §7.4.9), from which the transport can connect: it presented the signalled certificate, never another or
+        none, and signed with that certificate's key (RFC 5246 §7.4.8, RFC 8422 §5.4). Judged from what the peer
+        sent, not from what it received: the transport's Finished may not verify for the peer (a peer that sent
+        a second Finished has it in its transcript), and yet the transport verified the first."""
         if isinstance(step, Start):
             self.unproven = step.impostor
-        elif step.move == "EmptyCertificate" or (step.deviation is not None and step.deviation.impersonates):
+            return
+        if step.move == "EmptyCertificate" or (step.deviation is not None and step.deviation.impersonates):
             self.unproven = True
-        elif step.move == "Certificate":
+        if step.deviation is not None and not step.deviation.keeps_message:
+            return  # the transport does not get the message as built (lost, forged, renumbered)
+        if step.move == "Certificate":
             self.certificate_presented = True
-        if self._session.peer.handshake_complete:
-            self.authenticated = self.certificate_presented and not self.unproven
+        elif step.move in ("CertificateVerify", "ServerKeyExchange") and self.certificate_presented:
+            self.key_proven = True
+        elif step.move == "Finished" and self._session.peer.master_secret is not None:
+            self.authenticated = self.certificate_presented and self.key_proven and not self.unproven
 
     def close(self) -> Closed:
         session = self._session
@@ -215,3 +227,19 @@ def keeps_the_contract(data: bytes, transcript: Transcript) -> None:
                     f"step {number} ({step}): {' and '.join(answer.delivered)} handed to the application "
                     f"(state {answer.state!r}) before the peer authenticated",
                 )
+    held_to_the_reference(transcript.steps[:-1], turns)
+
+
+def held_to_the_reference(steps: list[Step], turns: list[Turn]) -> None:
+    """A conversation of plain moves (no deviation, no impostor) is held to the RFCs' machine too, as learned
+    models are (harness.learning.reference): its first answer the reference does not allow, if a finding."""
+    start, *moves = steps
+    if not isinstance(start, Start) or start.impostor or any(m.deviation is not None for m in moves):  # type: ignore[union-attr]
+        return
+    first, *answers = [turn.answers for turn in turns]
+    said: list[Answer] = []
+    for answer in answers:  # none: the transport no longer listened, and that changes nothing
+        said.append(answer[0] if answer else Answer((), (said[-1] if said else first[0]).state))
+    finding = first_finding(Reference(start.role), first[0], [m.move for m in moves], said)  # type: ignore[union-attr]
+    if finding is not None:
+        raise OracleViolation(finding.kind, finding.describe())

@@ -76,3 +76,11 @@ FAILED_AFTER_ERROR = requirement(
     "derived",
     "a fatal alert, a failed check or a lost network ends in 'failed', never stuck in 'connecting'",
 )
+
+# What the learned models are held to besides (harness.learning.reference)
+FATAL_ALERT_CLOSES = requirement(
+    5246, "7.2.2", "MUST", "upon transmission or receipt of a fatal alert both parties close the connection at once"
+)
+CONNECTED_CARRIES_DATA = requirement(
+    WEBRTC, "5.5.1", "derived", "once connected, the peer's application data and SRTP reach the application"
+)

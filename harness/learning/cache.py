@@ -1,4 +1,4 @@
-"""The answers a transport gave to input words, kept on disk so that a relearn asks the transport nothing it answered before.
+"""The answers a transport gave to input words, kept on disk: a relearn asks the transport nothing it answered before.
 
 A word's answers are stored with every prefix's (a transport answers a prefix the same whatever
 follows it). A word after which the transport stopped listening is marked dead: no task of the

@@ -28,7 +28,7 @@ from harness.peers.dtls_moves import Answer, DtlsSession
 
 VOTES_TO_AGREE = 3
 MAX_VOTING_RUNS = 7
-PROGRESS_SECONDS = 10.0
+PROGRESS_SECONDS = 10.0  # between progress lines, each with the cache saved (an interrupted run keeps its answers)
 
 
 @dataclass
@@ -179,6 +179,7 @@ class TransportSul(SUL):
         if self.progress is None or time.monotonic() - self._last_progress < PROGRESS_SECONDS:
             return
         self._last_progress = time.monotonic()
+        self.cache.save()
         s = self.statistics
         self.progress(
             f"{s.steps} steps asked, {s.cached_steps} from the cache, {s.transports} transports, "

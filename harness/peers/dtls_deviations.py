@@ -58,6 +58,8 @@ class Deviation:
     held: bool = False
     # Played before the handshake completes, it leaves the peer unproven as the one signalled.
     impersonates: bool = False
+    # The transport still gets the message whole and as built, only delivered otherwise (twice, later, in pieces).
+    keeps_message: bool = False
 
     def __str__(self) -> str:
         return self.name
@@ -114,12 +116,19 @@ def _fragmented(peer: DtlsPeer, datagrams: list[bytes]) -> list[bytes]:
 
 DEVIATIONS: tuple[Deviation, ...] = (
     Deviation("lost", "lost on the way: the transport never gets it", DTLS_MOVES, rewrite=lambda peer, d: []),
-    Deviation("twice", "delivered twice (a duplicate, RFC 6347 §4.1.2.6)", DTLS_MOVES, rewrite=lambda peer, d: d + d),
+    Deviation(
+        "twice",
+        "delivered twice (a duplicate, RFC 6347 §4.1.2.6)",
+        DTLS_MOVES,
+        rewrite=lambda peer, d: d + d,
+        keeps_message=True,
+    ),
     Deviation(
         "after_next",
         "held back and delivered after the next step's datagrams (a reordered pair)",
         DTLS_MOVES,
         held=True,
+        keeps_message=True,
     ),
     Deviation(
         "tampered",
@@ -133,12 +142,14 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "followed by the peer's first record of the conversation again, byte for byte (a replay)",
         DTLS_MOVES,
         rewrite=lambda peer, d: [*d, peer.replay(0)],
+        keeps_message=True,
     ),
     Deviation(
         "fragmented",
         f"each message sent in the clear cut into {FRAGMENTS} fragments, a datagram each (RFC 6347 §4.2.3)",
         HANDSHAKE_MOVES,
         rewrite=_fragmented,
+        keeps_message=True,
     ),
     Deviation(
         "stale_message_seq",

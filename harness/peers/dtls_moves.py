@@ -120,6 +120,7 @@ ALPHABETS: dict[str, tuple[str, ...]] = {
     CLIENT: (*SERVER_MOVES, SRTP),
 }
 NOTHING = "-"
+STUCK = "stuck"  # Answer.trouble of a move the transport did not handle within the session's timeout
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ class Answer:
     `sent`: each record or message it sent as the peer read it ("ServerHello", "Finished(bad)" when
     it does not verify, "Finished(again)" when retransmitted, "Alert(fatal,unexpected_message)",
     "Handshake(unreadable)" when the peer could not open it); `state`: its state afterwards;
-    `delivered`: "data" and/or "media" when something reached the application; `trouble`: the
+    `delivered`: "data" and/or "media" when something reached the application ("data@connecting" when
+    it did while the transport was not connected yet); `trouble`: the
     type of an exception its tasks raised or the event loop's handler received, or "stuck".
     """
 
@@ -139,7 +141,7 @@ class Answer:
     trouble: str = ""
 
     def __str__(self) -> str:
-        parts = [",".join(self.sent) or NOTHING, self.state, *self.delivered]
+        parts = [" ".join(self.sent) or NOTHING, self.state, *self.delivered]
         if self.trouble:
             parts.append(f"!{self.trouble}")
         return " | ".join(parts)
@@ -149,7 +151,7 @@ class Answer:
         sent, state, *rest = text.split(" | ")
         trouble = next((part[1:] for part in rest if part.startswith("!")), "")
         delivered = tuple(part for part in rest if not part.startswith("!"))
-        return cls(tuple(sent.split(",")) if sent != NOTHING else (), state, delivered, trouble)
+        return cls(tuple(sent.split(" ")) if sent != NOTHING else (), state, delivered, trouble)
 
     @property
     def alerts(self) -> tuple[str, ...]:
@@ -256,7 +258,7 @@ class DtlsSession:
         try:
             await self.transport.idle(self.timeout)
         except AssertionError:
-            self._stuck, trouble = True, "stuck"
+            self._stuck, trouble = True, STUCK
         sent: list[str] = []
         while True:
             try:
@@ -273,7 +275,8 @@ class DtlsSession:
         elif not trouble and escaped:
             trouble = type(escaped[0].get("exception")).__name__ if escaped[0].get("exception") else "escaped"
         delivered = tuple(
-            kind for kind, now, before in (("data", self.transport.data, data), ("media", self.transport.media, media))
-            if len(now) > before
+            kind if state == "connected" else f"{kind}@{state}"
+            for kind, now, before in (("data", self.transport.data, data), ("media", self.transport.media, media))
+            for state in dict.fromkeys(state for state, _ in now[before:])
         )  # fmt: skip
         return Answer(tuple(sent), self.transport.state, delivered, trouble)

@@ -67,6 +67,7 @@ HANDSHAKE_NAMES = {
     dtls.FINISHED: "Finished",
 }
 CONTENT_NAMES = {
+    dtls.HANDSHAKE: "Handshake",  # a handshake record that could not be opened
     dtls.CHANGE_CIPHER_SPEC: "ChangeCipherSpec",
     dtls.ALERT: "Alert",
     dtls.APPLICATION_DATA: "ApplicationData",
