@@ -34,6 +34,7 @@ MUTANTS = {
     ("dtls", "ConnectsBeforeFingerprintCheckAdapter"): dtls_requirements.CONNECTED_MEANS_AUTHENTICATED,
     ("dtls", "SwapsSrtpKeyHalvesAdapter"): dtls_requirements.KEYS_FROM_EXPORTER,
     ("dtls", "IgnoresFatalAlertsInTheHandshakeAdapter"): dtls_requirements.FAILED_AFTER_ERROR,
+    ("dtls", "AcceptsFinishedWithoutCertificateVerifyAdapter"): dtls_requirements.BOTH_ENDPOINTS_AUTHENTICATED,
 }
 FIRST_SRTCP_INDEX = srtp_requirements.FIRST_SRTCP_INDEX_IS_ZERO.kwargs["text"]
 RUNS = {

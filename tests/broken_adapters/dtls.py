@@ -7,7 +7,14 @@ the suite against it. tests/test_conformance.py names the requirement each must 
 
 import asyncio
 
-from aiortc.rtcdtlstransport import X509_DIGEST_ALGORITHMS, RTCDtlsParameters, RTCDtlsTransport
+from aiortc.rtcdtlstransport import (
+    X509_DIGEST_ALGORITHMS,
+    RTCCertificate,
+    RTCDtlsParameters,
+    RTCDtlsTransport,
+    SRTPProtectionProfile,
+)
+from aiortc.rtcicetransport import RTCIceTransport
 from OpenSSL import SSL
 
 from harness.conformance.dtls_adapters import AiortcAdapter, AiortcTransport
@@ -72,6 +79,39 @@ class IgnoresFatalAlertsInTheHandshake(RTCDtlsTransport):
                 self.encrypted = True
 
 
+class _ClientCertificateOptional(RTCCertificate):
+    """aiortc's certificate whose SSL context asks the peer for a certificate but no longer insists on one."""
+
+    def _create_ssl_context(self, srtp_profiles: list[SRTPProtectionProfile]) -> SSL.Context:
+        context = super()._create_ssl_context(srtp_profiles)
+        context.set_verify(SSL.VERIFY_PEER, lambda *args: True)  # without SSL.VERIFY_FAIL_IF_NO_PEER_CERT
+        return context
+
+
+class AcceptsFinishedWithoutCertificateVerify(RTCDtlsTransport):
+    """Treats the client's certificate as optional: connects a client that sent no CertificateVerify.
+
+    OpenSSL itself refuses a client Certificate without a CertificateVerify, so the broken decision
+    is one step earlier, where a TLS server that makes client certificates optional makes it: its
+    SSL context asks for a certificate (the CertificateRequest stays in its first flight) with
+    SSL.VERIFY_PEER alone instead of aiortc's VERIFY_PEER | VERIFY_FAIL_IF_NO_PEER_CERT, and the
+    fingerprint check passes a peer that presented no certificate (there is nothing to compare; aiortc's
+    own check would take the digest of None). A client that answers the CertificateRequest with an
+    empty Certificate then owes no CertificateVerify (RFC 5246 §7.4.8): ClientHello, Certificate
+    (empty), ClientKeyExchange, ChangeCipherSpec, Finished connects, a Finished that no
+    CertificateVerify preceded, from a peer that proved nothing (RFC 5763 §5 wants both endpoints
+    authenticated with certificates).
+    """
+
+    def __init__(self, transport: RTCIceTransport, certificates: list[RTCCertificate]) -> None:
+        # A copy: the harness's one certificate (harness.peers.dtls_endpoint) serves unbroken transports too.
+        super().__init__(transport, [_ClientCertificateOptional(c._key, c._cert) for c in certificates])
+
+    def _validate_peer_identity(self, remoteParameters: RTCDtlsParameters) -> None:
+        if self._ssl.get_peer_certificate() is not None:
+            super()._validate_peer_identity(remoteParameters)
+
+
 def _adapter(transport: type[RTCDtlsTransport]) -> type[AiortcAdapter]:
     carrier = type(f"{transport.__name__}Transport", (AiortcTransport,), {"transport_class": transport})
     return type(f"{transport.__name__}Adapter", (AiortcAdapter,), {"transport_class": carrier})
@@ -83,3 +123,4 @@ AcceptsWhenNoFingerprintIsUsableAdapter = _adapter(AcceptsWhenNoFingerprintIsUsa
 ConnectsBeforeFingerprintCheckAdapter = _adapter(ConnectsBeforeFingerprintCheck)
 SwapsSrtpKeyHalvesAdapter = _adapter(SwapsSrtpKeyHalves)
 IgnoresFatalAlertsInTheHandshakeAdapter = _adapter(IgnoresFatalAlertsInTheHandshake)
+AcceptsFinishedWithoutCertificateVerifyAdapter = _adapter(AcceptsFinishedWithoutCertificateVerify)
