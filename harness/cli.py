@@ -13,6 +13,7 @@ import os
 import random
 import shlex
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -157,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("models", nargs="*", metavar="MODEL", help=f"default all: {', '.join(LEARNABLE)}")
     learn.add_argument("--dtls-adapter", default="aiortc", help="the transport: aiortc, file.py:Name or module:Name")
     learn.add_argument("--seed", type=int, default=0, help="of the equivalence oracle's walks (default 0)")
+    learn.add_argument(
+        "--impostor", action="store_true", help="the peer presents another certificate than the one signalled"
+    )
     learn.add_argument("--cache", type=Path, default=DEFAULT_WORKDIR / "learning-cache", help="the query cache")
     learn.add_argument("--no-cache", action="store_true", help="ask the transport everything again")
     learn.add_argument("--out", type=Path, default=ROOT / "models", help="where the pictures and reports go")
@@ -391,18 +395,35 @@ def cmd_learn(args: argparse.Namespace) -> int:
         raise UsageError(f"no model {unknown[0]!r}: the models are {', '.join(LEARNABLE)}")
     adapter = dtls_adapters.load(args.dtls_adapter)
     registry = Registry.load(args.registry)
-    prepare_workdir(args.out)
+    try:  # a folder that cannot be written is a one-line error before the learning, not a traceback after
+        (args.out / "witnesses").mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=args.out).close()
+    except OSError as exc:
+        raise UsageError(f"output folder {args.out} cannot be written: {exc.strerror or exc}") from None
     new = 0
     for name in args.models or LEARNABLE:
         say(f"[{name}] learning {adapter.name} {adapter.version}, seed {args.seed}")
-        learned = learn.learn(adapter, name, cache_dir=None if args.no_cache else args.cache, seed=args.seed,
-                              progress=lambda line, name=name: say(f"[{name}] {line}"))  # fmt: skip
-        comparison = compare.compare(learned.model, learned.initial_answer, reference.Reference(learned.role))
+        learned = learn.learn(
+            adapter,
+            name,
+            cache_dir=None if args.no_cache else args.cache,
+            seed=args.seed,
+            impostor=args.impostor,
+            progress=lambda line, name=name: say(f"[{name}] {line}"),
+        )
+        the_rfcs = reference.Reference(learned.role, impostor=args.impostor)
+        comparison = compare.compare(learned.model, learned.initial_answer, the_rfcs)
+        name += "-impostor" if args.impostor else ""
         title = f"{name}: {learned.implementation}"
         dot = args.out / f"{name}.dot"
         atomic_write(dot, render.to_dot(learned.model, comparison, title=title).encode())
         svg = render.render_svg(dot)
-        text = report.lines(learned, comparison, registry)
+        witnesses = {}
+        for finding in comparison.findings:
+            witness = args.out / "witnesses" / f"{name}-{finding.kind}"
+            atomic_write(witness, report.witness_input(learned, finding))
+            witnesses[finding.kind] = os.path.relpath(witness)
+        text = report.lines(learned, comparison, registry, witnesses)
         text.append("")
         text.append(f"Picture: {svg}" if svg else f"Picture: {dot} (Graphviz's dot is not installed: no SVG)")
         atomic_write(args.out / f"{name}.md", ("\n".join(text) + "\n").encode())

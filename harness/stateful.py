@@ -6,8 +6,9 @@ to a sequence of steps; the subject is set up on first use, reset between inputs
 sound (or set up again when there is no sound reset), driven one step at a time, and asked
 whether it is still alive. A subject that died, or that an input left in an unknown state (the
 input raised), is torn down and set up afresh for the next input. Engines, replay, `repro` and
-`minimize` see an ordinary entry point; a model learner drives `subject()`, `step` and
-`finish()` itself (AALpy's SUL: pre, step, post).
+`minimize` see an ordinary entry point. A model learner does not come through here: it chooses
+abstract steps itself, through the mapper the target's steps are played by (for DTLS,
+harness.peers.dtls_moves.DtlsSession; harness.learning).
 
     lock = Conversation(setup=Lock, decode=keys, step=Lock.press, alive=Lock.working, reset=Lock.clear)
     target = Target(name="lock", ..., entry=lock, describe=lock.describe)

@@ -52,6 +52,7 @@ class Learned:
     rounds: int
     seconds: float
     seed: int
+    impostor: bool
 
 
 def learn(
@@ -60,18 +61,26 @@ def learn(
     *,
     cache_dir: Optional[Path],
     seed: int = 0,
+    impostor: bool = False,
     progress: Optional[Callable[[str], None]] = None,
 ) -> Learned:
-    """Learn model `name` ("dtls-server": the transport as DTLS server) of `adapter`'s transport."""
+    """Learn model `name` ("dtls-server": the transport as DTLS server) of `adapter`'s transport.
+
+    `impostor`: the transport is told the fingerprints of another certificate than the one the peer
+    presents, as when a man in the middle answers; compare it with `Reference(role, impostor=True)`.
+    """
     role = MODELS[name]
     alphabet = list(ALPHABETS[role])
     implementation = f"{adapter.name} {adapter.version} (pyOpenSSL {OpenSSL.__version__}, {openssl_version()})"
-    key = cache_key(implementation, type(adapter).__qualname__, name, *alphabet, sources=MAPPER_SOURCES)
+    key = cache_key(implementation, type(adapter).__qualname__, name, str(impostor), *alphabet, sources=MAPPER_SOURCES)
     cache = QueryCache(cache_dir / f"{name}-{key}.jsonl" if cache_dir is not None else None)
     # One peer certificate for every session: generating one per word would cost more than the word.
     certificate = PeerCertificate.generate(random.Random(seed))
+    signalled = PeerCertificate.generate(random.Random(seed + 1)) if impostor else certificate
     sul = TransportSul(
-        lambda: DtlsSession(adapter, role, seed=seed, peer_certificate=certificate), cache, progress=progress
+        lambda: DtlsSession(adapter, role, seed=seed, peer_certificate=certificate, signalled=signalled),
+        cache,
+        progress=progress,
     )
     oracle = RandomWpTests(alphabet, sul, seed=seed)
     started = time.monotonic()
@@ -94,6 +103,7 @@ def learn(
         rounds=info["learning_rounds"],
         seconds=time.monotonic() - started,
         seed=seed,
+        impostor=impostor,
     )
 
 

@@ -44,6 +44,7 @@ def _rule(marker: object) -> Requirement:
 
 MESSAGES_IN_ORDER = _rule(rules.MESSAGES_IN_ORDER)
 FINISHED_VERIFIED = _rule(rules.FINISHED_VERIFIED)
+FINGERPRINT_MATCHES = _rule(rules.FINGERPRINT_MATCHES)
 SERVER_EXCHANGES_COOKIE = _rule(rules.SERVER_EXCHANGES_COOKIE)
 CLIENT_ANSWERS_COOKIE = _rule(rules.CLIENT_ANSWERS_COOKIE)
 BOTH_ENDPOINTS_AUTHENTICATED = _rule(rules.BOTH_ENDPOINTS_AUTHENTICATED)
@@ -176,8 +177,12 @@ CLIENT_SCRIPT = Script({
 
 
 class Reference:
-    def __init__(self, role: str) -> None:
+    """`impostor`: the peer presents another certificate than the one signalled (RFC 5763 §5: the handshake
+    must then fail, whatever else it does right)."""
+
+    def __init__(self, role: str, *, impostor: bool = False) -> None:
         self.role = role
+        self.impostor = impostor
         self.script = SERVER_SCRIPT if role == SERVER else CLIENT_SCRIPT
         self.initial = Spec(0)
 
@@ -214,6 +219,14 @@ class Reference:
             step = self.script.steps.get(spec.progress, {}).get(move)
             if step is not None:
                 position, answer, rule = step
+                if position == DONE and self.impostor:
+                    # Tolerated: a WebRTC stack checks the fingerprint once the DTLS handshake is over.
+                    finishes = flight(answer, "failed")
+                    return [
+                        Allowed("gives up (the certificate matches no signalled fingerprint)", gives_up, gone,
+                                FINGERPRINT_MATCHES),
+                        Allowed(f"{_listed(answer)}, then gives up", finishes, gone, FINGERPRINT_MATCHES, True),
+                    ]  # fmt: skip
                 if position == DONE and spec.alerted:
                     finishes = Allowed(f"{_listed(answer)}, then gives up", flight(answer, "failed"), gone, rule, True)
                     return [Allowed("gives up", gives_up, gone, FATAL_ALERT_CLOSES), finishes]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from harness.known_bugs import Registry
 from harness.learning.compare import Comparison, Difference
 from harness.learning.learn import EQUIVALENCE_TESTS, MEAN_MIDDLE_LENGTH, Learned
+from harness.peers.dtls_scripts import Move, Script, Start, encode
 
 HANDSHAKE_TARGET = "dtls_handshake"
 
@@ -18,15 +19,27 @@ def signature_of(difference: Difference) -> str:
     return f"oracle:{difference.kind}@{HANDSHAKE_TARGET}"
 
 
+def witness_input(learned: Learned, difference: Difference) -> bytes:
+    """The witness as an input of the dtls_handshake target (a conversation of plain moves), for `repro`."""
+    start = Start(learned.role, impostor=learned.impostor)
+    return encode(Script(start, tuple(Move(move) for move in difference.witness)))
+
+
 def new_findings(comparison: Comparison, registry: Registry) -> list[Difference]:
     return [d for d in comparison.findings if signature_of(d) not in registry]
 
 
-def lines(learned: Learned, comparison: Comparison, registry: Registry) -> list[str]:
+def lines(learned: Learned, comparison: Comparison, registry: Registry, witnesses: dict[str, str]) -> list[str]:
+    """The report; `witnesses`: where each finding's witness was written, by kind."""
     s = learned.statistics
     text = [
         f"# {learned.name}: {learned.implementation} as DTLS {learned.role}, seed {learned.seed}",
         "",
+        *(
+            ["The peer presents another certificate than the one whose fingerprints the transport was told.", ""]
+            if learned.impostor
+            else []
+        ),
         f"Learned {len(learned.model.states)} states in {learned.seconds:.1f} s: {learned.membership_queries} "
         f"membership queries and {learned.equivalence_tests} equivalence tests (up to {EQUIVALENCE_TESTS} a "
         f"hypothesis: a state's access word, a random middle part of {MEAN_MIDDLE_LENGTH} moves on average, a "
@@ -45,6 +58,7 @@ def lines(learned: Learned, comparison: Comparison, registry: Registry) -> list[
         text.append(f"{number}. {difference.kind}, {difference.transitions} transition(s); {signature_of(difference)}")
         text.append(f"   {difference.describe()}")
         text.append(f"   {known}")
+        text.append(f"   replay: python -m harness repro {HANDSHAKE_TARGET} {witnesses[difference.kind]}")
         answers = learned.model.compute_output_seq(learned.model.initial_state, list(difference.witness))
         text += [f"   {step}. the peer sends {move}: [{answer}]" for step, (move, answer) in
                  enumerate(zip(difference.witness, answers), 1)]  # fmt: skip

@@ -184,11 +184,15 @@ class DtlsSession:
         *,
         seed: int = 0,
         peer_certificate: Optional[PeerCertificate] = None,
+        signalled: Optional[PeerCertificate] = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
+        """`signalled`: the certificate whose fingerprints the transport is told (default: the peer's own; another
+        one makes the peer an impostor, as a man in the middle is)."""
         self.role = role
         self.transport = adapter.create(role)
         self.peer = DtlsPeer(CLIENT if role == SERVER else SERVER, seed=seed, certificate=peer_certificate)
+        self.signalled = signalled or self.peer.local_certificate
         self.timeout = timeout
         self.moves = CLIENT_MOVES if role == SERVER else SERVER_MOVES
         self.errors: list[BaseException] = []  # what the transport's tasks raised, in order
@@ -201,8 +205,8 @@ class DtlsSession:
         return ALPHABETS[self.role]
 
     def start(self) -> Answer:
-        """Start the transport, told the peer's fingerprints; what it sent at once (as client, its ClientHello)."""
-        return DRIVER.run(self._after(lambda: self.transport.start(self.peer.local_certificate.fingerprints())))
+        """Start the transport, told the signalled fingerprints; what it sent at once (as client, its ClientHello)."""
+        return DRIVER.run(self._after(lambda: self.transport.start(self.signalled.fingerprints())))
 
     def play(self, move: str, **overrides: Any) -> Answer:
         """Send the peer's `move` (a name of `alphabet`), and what the transport did about it."""
