@@ -24,7 +24,8 @@ FINDING_COLOUR, DIFFERENCE_COLOUR, TOLERATED_COLOUR, SINK_FILL = "red", "firebri
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A dot string: backslashes and quotes escaped, line breaks as dot's \\n."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def to_dot(model: MealyMachine, comparison: Comparison, *, title: str) -> str:
@@ -51,7 +52,7 @@ def to_dot(model: MealyMachine, comparison: Comparison, *, title: str) -> str:
         fill = f", style=filled, fillcolor={SINK_FILL}" if state.state_id in sunk else ""
         if loops_silently:
             answer = next(iter(state.output_fun.values()))
-            label = f"{state.state_id}\\n(every move: {NOTHING} | {answer.state})"
+            label = f"{state.state_id}\n(every move: {NOTHING} | {answer.state})"
             lines.append(f"  {state.state_id} [shape=doublecircle, label={_quote(label)}{fill}];")
             continue
         lines.append(f"  {state.state_id} [label={_quote(state.state_id)}{fill}];")
@@ -63,7 +64,7 @@ def to_dot(model: MealyMachine, comparison: Comparison, *, title: str) -> str:
             style = ""
             if colour is not None:
                 style = f", color={colour[0]}, fontcolor={colour[0]}" + (", penwidth=2.5" if colour[1] else "")
-            label = f"{','.join(moves)} /\\n{answer}"
+            label = f"{','.join(moves)} /\n{answer}"
             lines.append(f"  {state.state_id} -> {target_id} [label={_quote(label)}{style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
