@@ -33,6 +33,8 @@ from typing import Any, Optional
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from fuzz_run import fuzz  # noqa: E402
+
 from harness.target import load_target  # noqa: E402
 
 BASELINE, CANDIDATE = "dtls_records", "dtls_handshake"
@@ -42,18 +44,6 @@ REPLAY_TIMEOUT = 5.0  # seconds per input when replaying: the fuzzer's own per-i
 
 def progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
-
-
-def fuzz(name: str, workdir: Path, seconds: int, seed: int) -> dict[str, Any]:
-    command = [sys.executable, "-m", "harness", "fuzz", name, "--budget", str(seconds), "--seed", str(seed),
-               "--jobs", "1", "--workdir", str(workdir)]  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)  # 1 = found a new bug: fine
-    report = workdir / "report" / "report.json"
-    if not report.exists():
-        tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"{name}: harness wrote no report (status {done.returncode}): {tail[0]}")
-    [fuzzed] = json.loads(report.read_text())["targets"][0]["runs"]
-    return dict(fuzzed)
 
 
 def measure(name: str, corpus: Path) -> dict[str, Any]:

@@ -31,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from fuzz_run import fuzz  # noqa: E402
+
 from harness.target import Target, load_target, target_files  # noqa: E402
 
 DEFAULT_TARGETS = ("sctp_chunks", "stun_integrity", "srtp_rtp_path", "srtcp_rtcp_path")
@@ -60,18 +62,6 @@ def write_inputs(folder: Path, inputs: list[bytes]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for data in inputs:
         (folder / hashlib.sha1(data).hexdigest()).write_bytes(data)
-
-
-def fuzz(variant: str, targets_dir: Path, workdir: Path, seconds: int, seed: int) -> dict:
-    command = [sys.executable, "-m", "harness", "--targets-dir", str(targets_dir), "fuzz", variant,
-               "--budget", str(seconds), "--seed", str(seed), "--jobs", "1", "--workdir", str(workdir)]  # fmt: skip
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)  # 1 = found a new bug: fine
-    report = workdir / "report" / "report.json"
-    if not report.exists():
-        tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"{variant}: harness wrote no report (status {done.returncode}): {tail[0]}")
-    [fuzzed] = json.loads(report.read_text())["targets"][0]["runs"]
-    return fuzzed
 
 
 def measure(variant: str, targets_dir: Path, corpus: Path, gate: Path) -> dict:
@@ -144,7 +134,7 @@ def compare(name: str, seconds: int, seed: int, seed_count: int, work: Path) -> 
         workdir = work / side
         write_inputs(workdir / "corpus" / variant, inputs)
         progress(f"[{name}] fuzzing {side} for {seconds}s, seed {seed}")
-        stats = fuzz(variant, targets_dir, workdir, seconds, seed)
+        stats = fuzz(variant, workdir, seconds, seed, targets_dir=targets_dir)
         covered = measure(variant, targets_dir, workdir / "corpus" / variant, gate)
         row[side] = {"executions": stats["executions"], **covered}
         progress(f"[{name}] {side}: {stats['executions']} execs, {covered}")
