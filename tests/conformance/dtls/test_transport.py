@@ -7,6 +7,7 @@ from harness.conformance import dtls_requirements as req
 from harness.conformance.dtls_adapters import CLIENT, ROLES, SERVER
 from harness.conformance.dtls_exchange import (
     SERVER_FLIGHT,
+    ApplicationData,
     CloseNetwork,
     Expect,
     ExpectSendRefused,
@@ -17,6 +18,11 @@ from harness.conformance.dtls_exchange import (
     Start,
 )
 from harness.protocols.dtls_handshake import CLOSE_NOTIFY, FATAL, HANDSHAKE_FAILURE, INTERNAL_ERROR, WARNING
+
+
+def finished(peer):
+    peer.send(peer.finished())
+    return peer.flush()
 
 
 def alert(level, description):
@@ -81,4 +87,19 @@ def test_a_close_notify_once_connected_closes_the_transport(converse, role):
         Send(alert(WARNING, CLOSE_NOTIFY)),
         ExpectState("closed"),
         ExpectSendRefused(),
+    )
+
+
+@req.CONNECTED_MEANS_AUTHENTICATED
+def test_data_sent_before_the_peers_finished_is_not_handed_up_before_connected(converse):
+    converse(
+        SERVER,
+        Start(),
+        Flight(),
+        Expect(*SERVER_FLIGHT),
+        Flight(omit=("finished",)),
+        ApplicationData(b"sent between the ChangeCipherSpec and the Finished"),
+        Send(finished),
+        Expect("ChangeCipherSpec", "Finished"),
+        ExpectState("connected"),
     )
