@@ -69,14 +69,6 @@ MUTANTS = {
     "IgnoresFatalAlertsInTheHandshake": Mutant(ALERT_WITHOUT_CLOSING, ("Certificate",)),
 }
 BROKEN = "tests/broken_adapters/dtls.py:{}Adapter"
-WRONG_MODEL = (
-    "learn.py RandomWpTests: the bounded equivalence check (600 tests a hypothesis, seeds 0-3 alike) never plays "
-    "EmptyCertificate, ClientKeyExchange and a third move in a row after the ClientHello, so the model keeps the "
-    "state after an empty Certificate merged with the one after a genuine Certificate: it connects after "
-    "EmptyCertificate ClientKeyExchange CertificateVerify ChangeCipherSpec Finished (the transport sends a fatal "
-    "alert at that CertificateVerify) and not after the broken path (where the transport connects); the finding's "
-    "kind is right, its witness is a conversation the transport refuses"
-)
 
 
 def adapter_of(name: str) -> DtlsAdapter:
@@ -148,15 +140,7 @@ def test_learning_a_broken_transport_reports_its_broken_decision_and_aiortc_does
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=WRONG_MODEL))
-        if name == "AcceptsFinishedWithoutCertificateVerify"
-        else name
-        for name in sorted(MUTANTS)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_the_learned_witness_is_the_broken_path_and_the_model_answers_it_as_the_transport_does(learned, name):
     mutant = MUTANTS[name]
     model, comparison = model_of(learned, name, impostor=mutant.impostor)

@@ -70,11 +70,15 @@ class QueryCache:
             lines.append(json.dumps({"start": str(self._answers[()])}))
         lines += [json.dumps({"dead": list(word)}) for word in sorted(self._dead)]
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name)
-        with os.fdopen(handle, "w") as file:
-            file.write("\n".join(lines) + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, self.path)
+        try:
+            with os.fdopen(handle, "w") as file:
+                file.write("\n".join(lines) + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
 
     def _load(self, path: Path) -> None:
         for line in path.read_text().splitlines():

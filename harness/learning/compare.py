@@ -173,7 +173,10 @@ def _allowed(reference: Reference, specs: frozenset[Spec], move: str) -> tuple[A
 
 def _count(differences: dict[tuple[Any, ...], Difference], cause: tuple[Any, ...], difference: Difference) -> None:
     """One difference per cause, with the first (shortest) witness met, counting the transitions."""
-    differences.setdefault(cause, difference).at.append((difference.state, difference.witness[-1]))
+    at = differences.setdefault(cause, difference).at
+    transition = (difference.state, difference.witness[-1])
+    if transition not in at:  # reached again with other reference states: still one transition
+        at.append(transition)
 
 
 def _kind(move: str, answer: Answer, specs: frozenset[Spec], allowed: tuple[Allowed, ...]) -> str:

@@ -21,6 +21,8 @@ from aalpy.learning_algs import run_Lstar
 
 from harness.conformance.dtls_adapters import DtlsAdapter
 from harness.learning.cache import QueryCache, cache_key
+from harness.learning.compare import compare
+from harness.learning.reference import Reference
 from harness.learning.sul import SulStatistics, TransportSul
 from harness.peers.dtls_moves import ALPHABETS, Answer, DtlsSession
 from harness.peers.dtls_peer import PeerCertificate
@@ -82,7 +84,15 @@ def learn(
         cache,
         progress=progress,
     )
-    oracle = RandomWpTests(alphabet, sul, seed=seed)
+    the_rfcs = Reference(role, impostor=impostor)
+    oracle = RandomWpTests(
+        alphabet,
+        sul,
+        seed=seed,
+        witnesses=lambda hypothesis: [
+            d.witness for d in compare(hypothesis, sul.initial_answer(), the_rfcs).differences if d.witness
+        ],
+    )
     started = time.monotonic()
     try:
         model, info = run_Lstar(
@@ -117,12 +127,27 @@ class RandomWpTests(Oracle):
     answers them; here one refinement gives the shortest word for every pair (`separating_words`).
     """
 
-    def __init__(self, alphabet: list[str], sul: SUL, *, seed: int, tests: int = EQUIVALENCE_TESTS) -> None:
+    def __init__(
+        self,
+        alphabet: list[str],
+        sul: SUL,
+        *,
+        seed: int,
+        tests: int = EQUIVALENCE_TESTS,
+        witnesses: Callable[[MealyMachine], list[tuple[str, ...]]] = lambda hypothesis: [],
+    ) -> None:
         super().__init__(alphabet, sul)
         self.rng = random.Random(seed)
         self.tests = tests
+        self.witnesses = witnesses
 
     def find_cex(self, hypothesis: MealyMachine) -> Optional[tuple[str, ...]]:
+        # First the words the hypothesis would be reported by: a witness is played on the transport before it is
+        # believed (the random tests may never come near a state the hypothesis merged into another).
+        for witness in self.witnesses(hypothesis):
+            counterexample = self._differs(hypothesis, list(witness))
+            if counterexample is not None:
+                return counterexample
         separating = separating_words(hypothesis)
         local: dict[str, list[tuple[str, ...]]] = {}
         for (state, _), word in sorted(separating.items()):
@@ -143,13 +168,20 @@ class RandomWpTests(Oracle):
                 if not local.get(hypothesis.current_state.state_id):
                     continue
                 word += self.rng.choice(local[hypothesis.current_state.state_id])
-            self.reset_hyp_and_sul(hypothesis)
-            for index, move in enumerate(word):
-                self.num_steps += 1
-                if hypothesis.step(move) != self.sul.step(move):
-                    self.sul.post()
-                    return tuple(word[: index + 1])
-            self.sul.post()
+            counterexample = self._differs(hypothesis, word)
+            if counterexample is not None:
+                return counterexample
+        return None
+
+    def _differs(self, hypothesis: MealyMachine, word: list[str]) -> Optional[tuple[str, ...]]:
+        """The shortest prefix of `word` on which the hypothesis and the transport answer differently, if any."""
+        self.reset_hyp_and_sul(hypothesis)
+        for index, move in enumerate(word):
+            self.num_steps += 1
+            if hypothesis.step(move) != self.sul.step(move):
+                self.sul.post()
+                return tuple(word[: index + 1])
+        self.sul.post()
         return None
 
 

@@ -32,6 +32,7 @@ RECORD_MOVES = ("ApplicationData", SRTP, "Alert")  # moves that are no handshake
 
 # RFC 5246 §7.3, Figure 1: the server's first flight, with the CertificateRequest WebRTC needs (RFC 5763 §5).
 SERVER_FLIGHT = ("ServerHello", "Certificate", "ServerKeyExchange", "CertificateRequest", "ServerHelloDone")
+UNREQUESTING_SERVER_FLIGHT = ("ServerHello", "Certificate", "ServerKeyExchange", "ServerHelloDone")
 CLIENT_FLIGHT = ("Certificate", "ClientKeyExchange", "CertificateVerify", "ChangeCipherSpec", "Finished")
 UNAUTHENTICATED_CLIENT_FLIGHT = ("ClientKeyExchange", "ChangeCipherSpec", "Finished")  # asked for no certificate
 FINAL_FLIGHT = ("ChangeCipherSpec", "Finished")
@@ -68,6 +69,7 @@ class Spec:
     cookie: bool = False  # the transport as server asked for a cookie (HelloVerifyRequest)
     alerted: bool = False  # the peer sent a fatal alert the transport has not acted on yet
     buffered: bool = False  # the peer sent data in its new epoch before its Finished: it may come up any time after
+    unrequested: bool = False  # the transport as server asked for no certificate (its flight had no CertificateRequest)
 
     def __str__(self) -> str:
         if self.transport == GONE:
@@ -77,6 +79,8 @@ class Spec:
         notes += [] if self.strict else ["loose"]
         notes += ["cookie asked"] if self.cookie else []
         notes += ["alert pending"] if self.alerted else []
+        notes += ["data buffered"] if self.buffered else []
+        notes += ["no certificate asked"] if self.unrequested else []
         if self.transport == CONNECTED:
             name = "connected"
         else:
@@ -161,6 +165,12 @@ SERVER_SCRIPT = Script({
     4: {"ChangeCipherSpec": (5, (), MESSAGES_IN_ORDER)},
     5: {"Finished": (DONE, FINAL_FLIGHT, FINISHED_VERIFIED)},
 }, new_epoch=5)  # fmt: skip
+# The peer is the client of a server that asked for no certificate: it sends none, nor a CertificateVerify.
+UNREQUESTED_SCRIPT = Script({
+    1: {"ClientKeyExchange": (3, (), MESSAGES_IN_ORDER)},
+    3: {"ChangeCipherSpec": (5, (), MESSAGES_IN_ORDER)},
+    5: {"Finished": (DONE, FINAL_FLIGHT, FINISHED_VERIFIED)},
+}, new_epoch=5)  # fmt: skip
 # The peer is the server (the transport is the DTLS client); a server may ask for no certificate.
 CLIENT_SCRIPT = Script({
     0: {"ServerHello": (1, (), MESSAGES_IN_ORDER), "HelloVerifyRequest": (0, ("ClientHello",), CLIENT_ANSWERS_COOKIE)},
@@ -216,9 +226,15 @@ class Reference:
         if spec.progress != OFF_SCRIPT:
             if self.role == SERVER and spec.progress == 0 and move in ("ClientHello", "ClientHelloWithCookie"):
                 return self._hello(spec, move)
-            step = self.script.steps.get(spec.progress, {}).get(move)
+            script = UNREQUESTED_SCRIPT if spec.unrequested else self.script
+            step = script.steps.get(spec.progress, {}).get(move)
             if step is not None:
                 position, answer, rule = step
+                if position == DONE and spec.unrequested:
+                    # RFC 5763 §5: the client was never asked to authenticate, so the handshake must not connect.
+                    rule = BOTH_ENDPOINTS_AUTHENTICATED
+                    finishes = Allowed(f"{_listed(answer)}, then gives up", flight(answer, "failed"), gone, rule, True)
+                    return [Allowed("gives up (the client never authenticated)", gives_up, gone, rule), finishes]
                 if position == DONE and self.impostor:
                     # Tolerated: a WebRTC stack checks the fingerprint once the DTLS handshake is over.
                     finishes = flight(answer, "failed")
@@ -248,11 +264,15 @@ class Reference:
                        SERVER_EXCHANGES_COOKIE)  # fmt: skip
         goes_on = Allowed(_listed(SERVER_FLIGHT), flight(SERVER_FLIGHT, CONNECTING), Spec(1),
                           BOTH_ENDPOINTS_AUTHENTICATED)  # fmt: skip
+        # Tolerated as long as the handshake then fails: a server that asks for no certificate (RFC 5763 §5).
+        asks_no_certificate = Allowed(f"{_listed(UNREQUESTING_SERVER_FLIGHT)}: no CertificateRequest",
+                                      flight(UNREQUESTING_SERVER_FLIGHT, CONNECTING), Spec(1, unrequested=True),
+                                      BOTH_ENDPOINTS_AUTHENTICATED, True)  # fmt: skip
         if spec.cookie and move == "ClientHello":
             return [asks, Allowed("nothing", silent(CONNECTING), spec, SERVER_EXCHANGES_COOKIE)]
         if spec.cookie:
-            return [goes_on]
-        return [goes_on, asks]
+            return [goes_on, asks_no_certificate]
+        return [goes_on, asks, asks_no_certificate]
 
     def _connected(self, spec: Spec, move: str) -> list[Allowed]:
         gone = Spec(DONE, GONE)

@@ -58,7 +58,8 @@ def lines(learned: Learned, comparison: Comparison, registry: Registry, witnesse
         text.append(f"{number}. {difference.kind}, {difference.transitions} transition(s); {signature_of(difference)}")
         text.append(f"   {difference.describe()}")
         text.append(f"   {known}")
-        text.append(f"   replay: python -m harness repro {HANDSHAKE_TARGET} {witnesses[difference.kind]}")
+        text.append(f"   replay (on aiortc's transport, the target's): python -m harness repro {HANDSHAKE_TARGET} "
+                    f"{witnesses[difference.kind]}")  # fmt: skip
         answers = learned.model.compute_output_seq(learned.model.initial_state, list(difference.witness))
         text += [f"   {step}. the peer sends {move}: [{answer}]" for step, (move, answer) in
                  enumerate(zip(difference.witness, answers), 1)]  # fmt: skip

@@ -149,6 +149,7 @@ class TransportSul(SUL):
             if votes >= VOTES_TO_AGREE and votes * 2 > sum(tallies.values()):
                 agreed = leader
                 break
+        settled = agreed is not None
         if agreed is None:
             self.statistics.disagreements.append(
                 Disagreement(word, [(tuple(map(str, a)), n) for a, n in tallies.most_common()])
@@ -164,10 +165,18 @@ class TransportSul(SUL):
         for _ in range(MAX_VOTING_RUNS):
             answers, session = self._run(word)
             if answers == agreed:
-                for letter in rest:
-                    self._play(session, letter)
-                return session
+                break
             session.close()
+        else:
+            # It never went down that path again (said already if the vote never settled): go on from a
+            # transport that went its own way.
+            if settled:
+                self.statistics.disagreements.append(
+                    Disagreement(word, [(tuple(map(str, agreed)), 0), (tuple(map(str, answers)), MAX_VOTING_RUNS)])
+                )
+            answers, session = self._run(word)
+        for letter in rest:
+            self._play(session, letter)
         return session
 
     def _close_live(self) -> None:
