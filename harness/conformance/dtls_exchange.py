@@ -172,7 +172,7 @@ class Expect(Step):
         self.within = within
 
     async def run(self, exchange: Exchange) -> None:
-        wanted, seen = list(self.names), []
+        wanted, seen = list(self.names), list[str]()
         while len(seen) < len(wanted):
             try:
                 items = await exchange.next_items(self.within)

@@ -124,7 +124,7 @@ def compare(model: MealyMachine, initial_answer: Answer, reference: Reference) -
             holding = [a for a in allowed if a.holds(answer)]
             matching = frozenset(a.then for a in holding)
             if holding and all(a.tolerated for a in holding):
-                cause = ("tolerated", move, str(answer), tuple(sorted({a.what for a in holding})))
+                cause: tuple[Any, ...] = ("tolerated", move, str(answer), tuple(sorted({a.what for a in holding})))
                 _count(
                     differences, cause, Difference("tolerated", (*word, move), answer, tuple(holding), state.state_id)
                 )
@@ -227,7 +227,7 @@ def _sinks(model: MealyMachine, access: dict[str, tuple[str, ...]], images: dict
     stuck.sort(key=lambda i: (len(access[i]), access[i]))
     if not stuck:
         return []
-    specs = set().union(*(images[i] for i in stuck))
+    specs: set[Spec] = set().union(*(images[i] for i in stuck))
     completable = any(s.transport == CONNECTING and s.progress != OFF_SCRIPT and not s.alerted for s in specs)
     return [Sink(tuple(stuck), access[stuck[0]], " or ".join(sorted(map(str, specs))), completable)]
 
@@ -236,8 +236,8 @@ def _extra_states(
     model: MealyMachine, images: dict[str, set[Spec]], access: dict[str, tuple[str, ...]]
 ) -> list[ExtraStates]:
     groups: dict[frozenset[Spec], list[str]] = {}
-    for state_id, specs in images.items():
-        groups.setdefault(frozenset(specs), []).append(state_id)
+    for state_id, reached in images.items():
+        groups.setdefault(frozenset(reached), []).append(state_id)
     alphabet = model.get_input_alphabet()
     extra = []
     for specs, members in groups.items():

@@ -150,9 +150,9 @@ class RandomWpTests(Oracle):
                 return counterexample
         separating = separating_words(hypothesis)
         local: dict[str, list[tuple[str, ...]]] = {}
-        for (state, _), word in sorted(separating.items()):
-            if word not in local.setdefault(state, []):
-                local[state].append(word)
+        for (state, _), separates in sorted(separating.items()):
+            if separates not in local.setdefault(state, []):
+                local[state].append(separates)
         everywhere = sorted(set(separating.values())) or [(move,) for move in self.alphabet]
         for state in hypothesis.states:
             if state.prefix is None:

@@ -237,11 +237,11 @@ class Reference:
                     return [Allowed("gives up (the client never authenticated)", gives_up, gone, rule), finishes]
                 if position == DONE and self.impostor:
                     # Tolerated: a WebRTC stack checks the fingerprint once the DTLS handshake is over.
-                    finishes = flight(answer, "failed")
+                    then_fails = flight(answer, "failed")
                     return [
                         Allowed("gives up (the certificate matches no signalled fingerprint)", gives_up, gone,
                                 FINGERPRINT_MATCHES),
-                        Allowed(f"{_listed(answer)}, then gives up", finishes, gone, FINGERPRINT_MATCHES, True),
+                        Allowed(f"{_listed(answer)}, then gives up", then_fails, gone, FINGERPRINT_MATCHES, True),
                     ]  # fmt: skip
                 if position == DONE and spec.alerted:
                     finishes = Allowed(f"{_listed(answer)}, then gives up", flight(answer, "failed"), gone, rule, True)

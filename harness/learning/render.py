@@ -31,9 +31,9 @@ def _quote(text: str) -> str:
 def to_dot(model: MealyMachine, comparison: Comparison, *, title: str) -> str:
     colours: dict[tuple[str, str], tuple[str, bool]] = {}
     for difference in comparison.differences:
-        colour = TOLERATED_COLOUR if difference.kind == "tolerated" else FINDING_COLOUR
+        drawn = TOLERATED_COLOUR if difference.kind == "tolerated" else FINDING_COLOUR
         for transition in difference.at:
-            colours.setdefault(transition, (colour, difference.finding))
+            colours.setdefault(transition, (drawn, difference.finding))
     for transition in comparison.differing:
         colours.setdefault(transition, (DIFFERENCE_COLOUR, False))
     sunk = {state for sink in comparison.sinks for state in sink.states}

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Optional, cast
 
 from aalpy.base import SUL
 
@@ -136,10 +136,11 @@ class TransportSul(SUL):
     def _vote(self, word: Word, *, first: Answer, rest: Word) -> DtlsSession:
         """Settle `word`'s answers by majority, then return a transport at the end of word + rest."""
         self.statistics.votes += 1
-        cached = tuple(self.cache.get(word[:n]) for n in range(1, len(word) + 1))
+        # Every prefix of a word replayed from the cache is in it.
+        cached = tuple(cast(Answer, self.cache.get(word[:n])) for n in range(1, len(word) + 1))
         differing = (*cached[:-1], first)
         tallies: Counter[tuple[Answer, ...]] = Counter({cached: 1})
-        tallies[differing] += 1  # type: ignore[index]
+        tallies[differing] += 1
         agreed: Optional[tuple[Answer, ...]] = None
         for _ in range(MAX_VOTING_RUNS - 2):
             answers, session = self._run(word)

@@ -191,7 +191,7 @@ class DtlsSession:
         one makes the peer an impostor, as a man in the middle is)."""
         self.role = role
         self.transport = adapter.create(role)
-        self.peer = DtlsPeer(CLIENT if role == SERVER else SERVER, seed=seed, certificate=peer_certificate)
+        self.peer = DtlsPeer("client" if role == SERVER else "server", seed=seed, certificate=peer_certificate)
         self.signalled = signalled or self.peer.local_certificate
         self.timeout = timeout
         self.moves = CLIENT_MOVES if role == SERVER else SERVER_MOVES
