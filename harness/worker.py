@@ -104,8 +104,11 @@ class IsolatedRunner:
         targets_dir: Path = TARGETS_DIR,
         timeout: float = DEFAULT_TIMEOUT,
         rss_limit_mb: int = DEFAULT_RSS_LIMIT_MB,
+        python_options: tuple[str, ...] = (),
     ) -> None:
+        """`python_options`: options of the worker's interpreter, such as "-O" (assert statements removed)."""
         self.target = target
+        self.python_options = python_options
         self.targets_dir = targets_dir
         self.timeout = timeout
         self.rss_limit_mb = rss_limit_mb
@@ -138,6 +141,7 @@ class IsolatedRunner:
         self._proc = subprocess.Popen(
             [
                 sys.executable,
+                *self.python_options,
                 "-m",
                 "harness.worker",
                 "--target",

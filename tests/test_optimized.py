@@ -1,0 +1,41 @@
+"""Validation by assert: under python -O, only the verdicts known_assert_validation.toml lists change."""
+
+import pytest
+
+from harness.optimized import KNOWN_FILE, changes, known, stateless
+from harness.target import CORPORA_DIR, all_targets
+
+TARGETS = stateless(all_targets())
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    return known()
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
+def test_under_python_O_only_the_recorded_verdicts_change(target, recorded):
+    found = {(c.target, c.input): c for c in changes(target, CORPORA_DIR / target.name)}
+    expected = {key: change for key, (change, _) in recorded.items() if key[0] == target.name}
+    unrecorded = [str(c) for key, c in found.items() if expected.get(key) != c]
+    assert not unrecorded, f"verdicts that change under -O, not as {KNOWN_FILE.name} says: {unrecorded}"
+    gone = [str(c) for key, c in expected.items() if key not in found]
+    assert not gone, f"recorded in {KNOWN_FILE.name}, no longer changing under -O (fixed?): {gone}"
+
+
+def test_every_recorded_change_has_a_reason_and_a_target_that_exists(recorded):
+    names = {t.name for t in TARGETS}
+    for (target, _), (_, reason) in recorded.items():
+        assert target in names and len(reason) > 40
+
+
+def test_the_worker_runs_under_python_O():
+    from harness.target import load_target
+    from harness.worker import IsolatedRunner
+
+    # sdp_parse's regression fails an assert by default; under -O the assert is not there.
+    target = load_target("sdp_parse")
+    data = (CORPORA_DIR / "sdp_parse" / "regressions" / "b3c09191ae0a4e138c25eaf6972b6ed780c80169").read_bytes()
+    with IsolatedRunner(target) as plain, IsolatedRunner(target, python_options=("-O",)) as optimized:
+        assert plain.run(data).error == "AssertionError"
+        assert optimized.run(data).error != "AssertionError"
