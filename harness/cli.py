@@ -123,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="run every corpus file through its target")
     replay.add_argument("target", nargs="?")
     replay.add_argument("--corpus", type=Path, help="a corpus folder (default corpora/<target>)")
+    replay.add_argument(
+        "--optimized",
+        action="store_true",
+        help="also under python -O: list the verdicts that change (known ones: known_assert_validation.toml)",
+    )
     common(replay)
 
     minimize = commands.add_parser("minimize", help="shrink an input, keeping its bug signature")
@@ -287,8 +292,36 @@ class Campaigner:
         return result
 
 
+def cmd_replay_optimized(args: argparse.Namespace) -> int:
+    """replay --optimized: the verdicts that change under python -O; exit 1 on one not recorded or one gone."""
+    from harness import optimized
+
+    recorded = optimized.known()
+    chosen = selected_targets(args)
+    targets = optimized.stateless(chosen)
+    if args.target and not targets:
+        raise UsageError(f"{args.target} is stateful: --optimized replays the targets one input drives from scratch")
+    surprises = 0
+    for target in targets:
+        corpus = args.corpus or args.corpora / target.name
+        found = {(c.target, c.input): c for c in optimized.changes(target, corpus, targets_dir=args.targets_dir)}
+        for key, change in found.items():
+            known = recorded.get(key)
+            surprises += known is None or known[0] != change
+            out(f"{change} ({'known' if known is not None and known[0] == change else 'NEW'})")
+        if args.corpus is None:
+            for key, (change, _) in recorded.items():
+                if key[0] == target.name and key not in found:
+                    surprises += 1
+                    out(f"{change}: recorded, no longer changes under -O (fixed?)")
+    out(f"{len(targets)} target(s) replayed under -O beside the defaults; {surprises} change(s) not as recorded")
+    return EXIT_NEW_BUG if surprises else EXIT_CLEAN
+
+
 def cmd_campaign(args: argparse.Namespace) -> int:
     """fuzz, replay and nightly: run, triage, report; exit 1 on a new signature."""
+    if getattr(args, "optimized", False):
+        return cmd_replay_optimized(args)
     started = time.monotonic()
     targets = selected_targets(args)
     fuzzer = engines.named(getattr(args, "engine", "atheris")) if args.command != "replay" else None

@@ -6,7 +6,8 @@ bug where the caller expects ValueError) may then be accepted, or fail later and
 replays each stateless target's corpus (its seeds and regressions) in two workers, one with the
 interpreter's defaults and one under -O, and lists every input whose verdict differs. The changes
 the pinned stack is known to make are data (KNOWN_FILE: target, input, both verdicts, reason);
-tests/test_optimized.py fails on any other, and on a recorded one that no longer happens.
+tests/test_optimized.py and `python -m harness replay --optimized` fail on any other, and on a
+recorded one that no longer happens.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ OPTIMIZED = ("-O",)
 @dataclass(frozen=True)
 class Change:
     target: str
-    input: str  # the file, relative to the checkout
+    input: str  # the file, relative to the checkout when it is in it
     plain: str  # the verdict as the interpreter runs it by default: "accepted", "rejected", or the signature
     optimized: str  # the verdict under -O
 
@@ -57,7 +58,8 @@ def changes(target: Target, corpus: Path, *, targets_dir: Path = TARGETS_DIR) ->
             data = path.read_bytes()
             before, after = verdict_of(plain.run(data)), verdict_of(optimized.run(data))
             if before != after:
-                found.append(Change(target.name, str(path.relative_to(ROOT)), before, after))
+                shown = path.resolve().relative_to(ROOT) if path.resolve().is_relative_to(ROOT) else path
+                found.append(Change(target.name, str(shown), before, after))
     return found
 
 

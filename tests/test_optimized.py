@@ -39,3 +39,28 @@ def test_the_worker_runs_under_python_O():
     with IsolatedRunner(target) as plain, IsolatedRunner(target, python_options=("-O",)) as optimized:
         assert plain.run(data).error == "AssertionError"
         assert optimized.run(data).error != "AssertionError"
+
+
+def run_harness(*arguments):
+    import subprocess
+    import sys
+
+    from harness.target import ROOT
+
+    return subprocess.run([sys.executable, "-m", "harness", *arguments], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_replay_optimized_lists_the_recorded_changes_and_fails_on_another(tmp_path):
+    done = run_harness("replay", "sdp_parse", "--optimized")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("(known)") == 3 and "0 change(s) not as recorded" in done.stdout
+    # The same input elsewhere is a change nobody recorded.
+    regression = CORPORA_DIR / "sdp_parse" / "regressions" / "b3c09191ae0a4e138c25eaf6972b6ed780c80169"
+    (tmp_path / "copy").write_bytes(regression.read_bytes())
+    done = run_harness("replay", "sdp_parse", "--optimized", "--corpus", str(tmp_path))
+    assert done.returncode == 1 and "(NEW)" in done.stdout
+
+
+def test_replay_optimized_of_a_stateful_target_is_one_line_and_status_2():
+    done = run_harness("replay", "dtls_handshake", "--optimized")
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "stateful" in done.stderr
