@@ -48,6 +48,10 @@ class Suite:
 SUITES: tuple[Suite, ...] = (
     Suite("srtp", "pylibsrtp", "harness.conformance.srtp_adapters"),
     Suite("dtls", "aiortc", "harness.conformance.dtls_adapters"),
+    Suite("stun", "aioice", "harness.conformance.ice_adapters"),
+    Suite("ice", "aioice", "harness.conformance.ice_adapters"),
+    Suite("ip", "aiortc", "harness.conformance.ip_adapters"),
+    Suite("sdp", "aiortc", "harness.conformance.sdp_adapters"),
 )
 
 
