@@ -65,12 +65,16 @@ class EventLoopDriver:
                 raise cast(BaseException, task.exception())
 
     async def cancel_tasks(self) -> None:
-        """Cancel every task started on the driver but the caller's, let each finish, and forget them."""
+        """Cancel every task started on the driver but the caller's, let each finish, and forget them (with
+        what they ended with: nothing reaches the exception handler later, when one is collected)."""
         current = asyncio.current_task()
         pending = [task for task in self._tasks if not task.done() and task is not current]
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        for task in self._tasks:
+            if task.done() and not task.cancelled():
+                task.exception()  # marks it retrieved
         self._tasks = [task for task in self._tasks if task is current]
 
     def end_tasks(self) -> None:

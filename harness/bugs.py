@@ -18,7 +18,7 @@ import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Iterable, Optional
 
 from harness.known_bugs import Registry
 from harness.minimize import minimize_bug
@@ -73,6 +73,7 @@ class BugRecord:
     upstream: str = ""
     hits: int = 1
     inputs: list[str] = field(default_factory=list)
+    sender: str = ""  # who could send the reproducer (Target.sender): the finding's severity
 
 
 class BugStore:
@@ -106,7 +107,7 @@ class BugStore:
             return existing
         folder = self.directory / target.name / signature_slug(signature)
         atomic_write(folder / f"input-{sha1(data)}", data)
-        smallest = self._smallest(data, signature, runner, minimize_seconds)
+        smallest = self._smallest(data, signature, runner, minimize_seconds, target.reductions)
         reproducer = folder / "reproducer"
         atomic_write(reproducer, smallest)
         known = self.registry.get(signature)
@@ -131,19 +132,27 @@ class BugStore:
             known_reason=known.reason if known else "",
             upstream=known.upstream if known else "",
             inputs=[sha1(data)],
+            sender=target.sender_of(smallest),
         )
         self.records[signature] = record
         self._save(record)
         return record
 
-    def _smallest(self, data: bytes, signature: str, runner: IsolatedRunner, minimize_seconds: float) -> bytes:
+    def _smallest(
+        self,
+        data: bytes,
+        signature: str,
+        runner: IsolatedRunner,
+        minimize_seconds: float,
+        reductions: Optional[Callable[[bytes], Iterable[bytes]]],
+    ) -> bytes:
         known = self.registry.get(signature)
         if known is not None and known.reproducer.is_file() and known.reproducer.read_bytes() == data:
             return data
         cached = self.minimized / f"{sha1(signature.encode())[:16]}-{sha1(data)}"
         if cached.is_file():
             return cached.read_bytes()
-        smallest = minimize_bug(data, signature, runner.run, max_seconds=minimize_seconds)
+        smallest = minimize_bug(data, signature, runner.run, max_seconds=minimize_seconds, reductions=reductions)
         atomic_write(cached, smallest)
         return smallest
 

@@ -205,10 +205,13 @@ def cmd_minimize(args: argparse.Namespace) -> int:
         outcome = runner.run(data)
         if outcome.signature is None:
             raise UsageError(f"{args.file} does not trigger a bug in {target.name} ({outcome.verdict})")
-        smallest = minimize_bug(data, outcome.signature, runner.run, max_seconds=args.max_seconds)
+        smallest = minimize_bug(
+            data, outcome.signature, runner.run, max_seconds=args.max_seconds, reductions=target.reductions
+        )
     destination = args.out or args.file.with_name(args.file.name + ".min")
     atomic_write(destination, smallest)
-    out(f"{outcome.signature}: {len(data)} -> {len(smallest)} bytes, written to {destination}")
+    sender = f", sent by the {target.sender_of(smallest)} sender" if target.sender is not None else ""
+    out(f"{outcome.signature}: {len(data)} -> {len(smallest)} bytes{sender}, written to {destination}")
     return EXIT_CLEAN
 
 

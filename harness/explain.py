@@ -27,6 +27,8 @@ def explain(target: Target, data: bytes, outcome: Outcome, registry: Registry) -
             )
     if target.describe is not None:
         try:
+            if target.sender is not None:
+                lines.append(f"sent by: the {target.sender_of(data)} sender (its severity)")
             scenario = target.describe(target.delivered(data))
         except Exception as exc:  # repro ends with its verdict, not with the describer's traceback
             return [*lines, f"the input does not decode to a scenario ({type(exc).__name__}: {exc})"]

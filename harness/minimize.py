@@ -8,7 +8,7 @@ atheris, so `minimize` works wherever `repro` does.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Callable, Iterable, Optional
 
 from harness.verdict import HANG, Outcome
 
@@ -43,17 +43,42 @@ def ddmin(
     return data
 
 
+def reduce(
+    data: bytes, still_fails: Callable[[bytes], bool], reductions: Callable[[bytes], Iterable[bytes]], deadline: float
+) -> bytes:
+    """The input after every structural reduction that keeps it failing, one at a time, until none does."""
+    reduced = True
+    while reduced and time.monotonic() < deadline:
+        reduced = False
+        for candidate in reductions(data):
+            if time.monotonic() >= deadline:
+                break
+            if candidate != data and still_fails(candidate):
+                data, reduced = candidate, True
+                break
+    return data
+
+
 def minimize_bug(
     data: bytes,
     signature: str,
     run: Callable[[bytes], Outcome],
     *,
     max_seconds: float = DEFAULT_MAX_SECONDS,
+    reductions: Optional[Callable[[bytes], Iterable[bytes]]] = None,
 ) -> bytes:
-    """Minimize `data` through `run` (an IsolatedRunner's run), keeping `signature`.
+    """Minimize `data` through `run` (an IsolatedRunner's run), keeping `signature`: first by the target's
+    structural reductions (Target.reductions) when it has them, then by ddmin over what is left of the time.
 
     A hang is not minimized: every trial would cost the whole per-input timeout.
     """
     if signature.startswith(HANG + ":"):
         return data
-    return ddmin(data, lambda candidate: run(candidate).signature == signature, max_seconds=max_seconds)
+    deadline = time.monotonic() + max_seconds
+
+    def still_fails(candidate: bytes) -> bool:
+        return run(candidate).signature == signature
+
+    if reductions is not None:
+        data = reduce(data, still_fails, reductions, deadline)
+    return ddmin(data, still_fails, max_seconds=max(0.0, deadline - time.monotonic()))

@@ -131,9 +131,10 @@ class RunReport:
             lines += ["", "## Bugs", ""]
             for bug in bugs:
                 status = f"known: {bug.known_reason} ({bug.upstream})" if bug.known else "**NEW**"
+                sender = f", sent by the {bug.sender} sender" if bug.sender else ""
                 lines.append(
                     f"- `{bug.signature}` in {bug.target} ({bug.component} {bug.component_version}), "
-                    f"{bug.hits} hit(s), {status}"
+                    f"{bug.hits} hit(s){sender}, {status}"
                 )
                 if bug.message.strip():
                     lines.append(f"  - {bug.message.strip().splitlines()[0]}")

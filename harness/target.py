@@ -13,7 +13,7 @@ import random
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS_DIR = ROOT / "targets"
@@ -59,6 +59,10 @@ class Target:
     max_len: int = DEFAULT_MAX_LEN
     # The top-level package of the component when it differs from the distribution name.
     package: Optional[str] = None
+    # Packages beneath the component that the entry point drives too (a live call runs aioice and
+    # pylibsrtp under aiortc): a bug's place is the innermost frame in any of them, so one bug found
+    # through the whole stack has the signature it has when found through its own parser.
+    stack: tuple[str, ...] = ()
     # What the receiver verifies before the code behind it (a CRC32c, MESSAGE-INTEGRITY, an SRTP
     # tag), made valid for whatever the input is, so that every engine's inputs pass the gate.
     # It is part of driving the target: replay and repro apply it to the stored input too.
@@ -72,6 +76,20 @@ class Target:
     # input as delivered, in plain English, one line each: `repro` prints it, so that a maintainer can
     # rebuild the case without the harness. It may raise on an input that decodes to no scenario.
     describe: Optional[Callable[[bytes], list[str]]] = field(default=None, compare=False)
+    # Who could send the input, from the input as delivered ("off-path", "on-path", "peer" for a live
+    # session's attacks): a finding's severity, recorded with the bug and shown in reports and by `repro`.
+    sender: Optional[Callable[[bytes], str]] = field(default=None, compare=False)
+    # Simpler forms of an input as its structure sees them (a conversation without one step, a message
+    # shortened, a weaker sender), tried by the minimizer before byte-level delta debugging, which cannot
+    # see where a length-prefixed step begins. Each must be smaller or simpler, so that trying them ends.
+    reductions: Optional[Callable[[bytes], Iterable[bytes]]] = field(default=None, compare=False)
+    # The longest a sound input takes, when that is more than a fraction of a second (a live call waits on
+    # its timers): the fuzzer suspects a hang only beyond it (harness.engines.atheris_child).
+    slow_input_seconds: float = 0.0
+
+    def sender_of(self, data: bytes) -> str:
+        """Who could send `data` (the stored input, repaired as delivered); "" for a target that does not say."""
+        return self.sender(self.delivered(data)) if self.sender is not None else ""
 
     @property
     def component_package(self) -> str:

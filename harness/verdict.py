@@ -90,14 +90,20 @@ def component_root(package: str) -> Optional[Path]:
     return Path(spec.origin).resolve() if spec.origin else None
 
 
+def stack_roots(target: Target) -> tuple[Path, ...]:
+    """Where the code under test lies: the component's package, and the packages of its stack (Target.stack)."""
+    roots = (component_root(package) for package in (target.component_package, *target.stack))
+    return tuple(root for root in roots if root is not None)
+
+
 @functools.lru_cache(maxsize=4096)
-def _module_path(filename: str, root: Optional[Path]) -> tuple[bool, str]:
-    """Whether `filename` lies inside `root`, and its path as a signature shows it.
+def _module_path(filename: str, roots: tuple[Path, ...]) -> tuple[bool, str]:
+    """Whether `filename` lies inside one of `roots`, and its path as a signature shows it.
 
     Cached: the fuzzer asks for every buggy input, and resolving paths means system calls.
     """
     path = Path(filename).resolve()
-    if root is not None:
+    for root in roots:
         try:
             path.relative_to(root)
             return True, str(path.relative_to(root.parent))
@@ -106,18 +112,18 @@ def _module_path(filename: str, root: Optional[Path]) -> tuple[bool, str]:
     return False, path.name
 
 
-def innermost_frame(frames: list[tuple[str, int, str]], root: Optional[Path]) -> tuple[str, int]:
-    """The innermost (file, line, function) inside `root`, else the innermost of all.
+def innermost_frame(frames: list[tuple[str, int, str]], roots: tuple[Path, ...]) -> tuple[str, int]:
+    """The innermost (file, line, function) inside one of `roots`, else the innermost of all.
 
     `frames` run outermost first, as in a Python traceback.
     """
     for filename, line, function in reversed(frames):
-        inside, shown = _module_path(filename, root)
+        inside, shown = _module_path(filename, roots)
         if inside:
             return f"{shown}:{function}", line
     if frames:
         filename, line, function = frames[-1]
-        return f"{_module_path(filename, root)[1]}:{function}", line
+        return f"{_module_path(filename, roots)[1]}:{function}", line
     return UNKNOWN_FRAME, 0
 
 
@@ -163,7 +169,7 @@ def error_name(exc: BaseException) -> str:
 
 
 def bug_from_exception(kind: str, exc: BaseException, target: Target, with_traceback: bool) -> Outcome:
-    frame, line = innermost_frame(frames_of(exc.__traceback__), component_root(target.component_package))
+    frame, line = innermost_frame(frames_of(exc.__traceback__), stack_roots(target))
     if not with_traceback:  # the fuzzer needs the signature only
         return Outcome(verdict=BUG, kind=kind, error=error_name(exc), frame=frame, line=line)
     return Outcome(
@@ -180,10 +186,10 @@ def bug_from_exception(kind: str, exc: BaseException, target: Target, with_trace
 def bug_from_violation(exc: OracleViolation, target: Target, with_traceback: bool) -> Outcome:
     """A property violation: its signature is the property and where it broke: the component's own
     frame when the violation carries one (a serializer that raised), else the target."""
-    root = component_root(target.component_package)
+    roots = stack_roots(target)
     frames = frames_of(exc.__traceback__)
-    frame, line = innermost_frame(frames, root)
-    if not any(_module_path(filename, root)[0] for filename, _, _ in frames):
+    frame, line = innermost_frame(frames, roots)
+    if not any(_module_path(filename, roots)[0] for filename, _, _ in frames):
         frame = target.name
     return Outcome(
         verdict=BUG,
@@ -198,14 +204,14 @@ def bug_from_violation(exc: OracleViolation, target: Target, with_traceback: boo
 
 def bug_from_dump(kind: str, error: str, dump: str, target: Target, message: str) -> Outcome:
     """A bug seen from outside the process: a signal, a hang, an exit, with its dump."""
-    frame, line = innermost_frame(frames_of_dump(dump), component_root(target.component_package))
+    frame, line = innermost_frame(frames_of_dump(dump), stack_roots(target))
     return Outcome(verdict=BUG, kind=kind, error=error, frame=frame, line=line, message=message, traceback=dump)
 
 
 def bug_from_overrun(target: Target, with_traceback: bool) -> Outcome:
     """A hang the watchdog interrupted: its signature is the frame every stack sample shares."""
     samples = last_samples()
-    frame, line = innermost_frame(looping_frames(samples), component_root(target.component_package))
+    frame, line = innermost_frame(looping_frames(samples), stack_roots(target))
     shown = ""
     if with_traceback:
         shown = "\n\n".join(

@@ -62,18 +62,29 @@ def scenarios(peer_tsn: int, local_tsn: int) -> list[list[sctp.Chunk]]:
         [data(0, 2, sctp.PPID_STRING, "héllo".encode())],
         [data(0, 2, sctp.PPID_BINARY, bytes(range(40)))],
         [data(0, 2, sctp.PPID_STRING_EMPTY, b"\x00"), data(1, 2, sctp.PPID_BINARY_EMPTY, b"\x00", ssn=1)],
-        [data(0, 2, sctp.PPID_BINARY, b"first", sctp.FLAG_BEGIN),
-         data(1, 2, sctp.PPID_BINARY, b"-last", sctp.FLAG_END)],
+        [
+            data(0, 2, sctp.PPID_BINARY, b"first", sctp.FLAG_BEGIN),
+            data(1, 2, sctp.PPID_BINARY, b"-last", sctp.FLAG_END),
+        ],
         [data(1, 2, sctp.PPID_BINARY, b"late", ssn=1), data(0, 2, sctp.PPID_BINARY, b"early")],
         [data(0, 2, sctp.PPID_STRING, b"unordered", begin_end | sctp.FLAG_UNORDERED | sctp.FLAG_IMMEDIATE)],
         [data(2, 2, sctp.PPID_BINARY, b"gap"), sctp.ForwardTsnChunk(0, (peer_tsn + 1) & 0xFFFFFFFF, ((2, 0),))],
         [sctp.SackChunk(0, local_tsn, 0x100000, (), ())],
         [sctp.SackChunk(0, (local_tsn - 1) & 0xFFFFFFFF, 0x100000, ((2, 3),), (peer_tsn,))],
         [sctp.ParametersChunk(sctp.HEARTBEAT, 0, (sctp.RawParameter(sctp.HEARTBEAT_INFO, b"\x00\x01\x02\x03"),))],
-        [sctp.ParametersChunk(sctp.RECONFIG, 0, (
-            sctp.OutgoingResetRequest(0x100, (local_tsn - 1) & 0xFFFFFFFF, (peer_tsn - 1) & 0xFFFFFFFF, (2,)),))],
-        [data(0, 2, sctp.PPID_BINARY, b"before reset"), sctp.ParametersChunk(sctp.RECONFIG, 0, (
-            sctp.OutgoingResetRequest(0x100, (local_tsn - 1) & 0xFFFFFFFF, peer_tsn, (0, 2)),))],
+        [
+            sctp.ParametersChunk(
+                sctp.RECONFIG,
+                0,
+                (sctp.OutgoingResetRequest(0x100, (local_tsn - 1) & 0xFFFFFFFF, (peer_tsn - 1) & 0xFFFFFFFF, (2,)),),
+            )
+        ],
+        [
+            data(0, 2, sctp.PPID_BINARY, b"before reset"),
+            sctp.ParametersChunk(
+                sctp.RECONFIG, 0, (sctp.OutgoingResetRequest(0x100, (local_tsn - 1) & 0xFFFFFFFF, peer_tsn, (0, 2)),)
+            ),
+        ],
         [sctp.ParametersChunk(sctp.RECONFIG, 0, (sctp.AddStreams(sctp.ADD_OUTGOING_STREAMS, 0x100, 16),))],
         [sctp.ParametersChunk(sctp.RECONFIG, 0, (sctp.ReconfigResponse(local_tsn, 1, ()),))],
         [sctp.ParametersChunk(sctp.RECONFIG, 0, (sctp.IncomingResetRequest(0x100, (0,)),))],
@@ -82,8 +93,18 @@ def scenarios(peer_tsn: int, local_tsn: int) -> list[list[sctp.Chunk]]:
         [sctp.ParametersChunk(sctp.ABORT, 0, (sctp.RawParameter(13, b"fuzz"),))],
         [sctp.ParametersChunk(sctp.ERROR, 0, (sctp.RawParameter(1, b"\x00\x05\x00\x00"),))],
         [sctp.RawChunk(sctp.COOKIE_ECHO, 0, bytes(24))],
-        [sctp.InitChunk(sctp.INIT, 0, 0x12345678, 0x100000, 16, 16, 1000, (
-            sctp.ForwardTsnSupported(), sctp.SupportedExtensions((sctp.FORWARD_TSN, sctp.RECONFIG))))],
+        [
+            sctp.InitChunk(
+                sctp.INIT,
+                0,
+                0x12345678,
+                0x100000,
+                16,
+                16,
+                1000,
+                (sctp.ForwardTsnSupported(), sctp.SupportedExtensions((sctp.FORWARD_TSN, sctp.RECONFIG))),
+            )
+        ],
         [sctp.RawChunk(0xC1, 0, b"\x00" * 8), data(0, 2, sctp.PPID_BINARY, b"after an unknown chunk")],
     ]
 
@@ -99,8 +120,9 @@ def main() -> None:
 
     recorded = sorted(p for p in RECORDED.iterdir() if p.is_file())
     random.Random(args.seed).shuffle(recorded)
-    packets = [sctp.SctpPacket(5000, 5000, module.LOCAL_TAG, 0, tuple(chunks)) for chunks in
-               scenarios(peer_tsn, local_tsn)]
+    packets = [
+        sctp.SctpPacket(5000, 5000, module.LOCAL_TAG, 0, tuple(chunks)) for chunks in scenarios(peer_tsn, local_tsn)
+    ]
     for path in recorded[:MAX_RECORDED]:
         packets.append(rebased(sctp.SctpPacket.parse(path.read_bytes()), peer_tsn, local_tsn))
 

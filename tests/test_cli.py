@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.known_bugs import Registry
-from harness.target import ROOT
+from harness.target import ROOT, target_files
 
 FAULTY = ["--targets-dir", str(ROOT / "tests" / "faulty_targets")]
 LIMITS = ["--timeout", "2", "--rss-limit-mb", "1024"]
@@ -28,14 +28,15 @@ def harness(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 BLIND = ["stun_parse", "sdp_parse", "rtp_parse", "rtcp_parse", "sctp_packet", "srtp_unprotect", "srtcp_unprotect"]
 STRUCTURED = ["stun_integrity", "sctp_chunks", "srtp_rtp_path", "srtcp_rtcp_path", "sdp_structured", "dtls_records"]
 DIFFERENTIAL = ["srtp_differential", "srtcp_differential"]
-CONVERSATIONS = ["dtls_handshake"]
+CONVERSATIONS = ["dtls_handshake", "session_udp", "session_memory"]
+NEGOTIATION = ["remote_description", "signaling_message"]
 
 
 def test_list_shows_every_target_with_component_version_and_what_guides_it():
     result = harness("list")
     assert result.returncode == 0
     lines = {line.split()[0]: line for line in result.stdout.splitlines()}
-    assert sorted(lines) == sorted(BLIND + STRUCTURED + DIFFERENTIAL + CONVERSATIONS)
+    assert sorted(lines) == sorted(BLIND + STRUCTURED + DIFFERENTIAL + CONVERSATIONS + NEGOTIATION)
     assert all("mutator" in lines[name] for name in STRUCTURED + DIFFERENTIAL)
     assert not any("mutator" in lines[name] for name in BLIND)
     assert all(lines[name].endswith("mutator oracle") for name in DIFFERENTIAL + CONVERSATIONS)
@@ -59,7 +60,7 @@ def test_list_shows_every_target_with_component_version_and_what_guides_it():
         (["minimize", "stun_parse", "pyproject.toml"], "does not trigger a bug"),
         (["frobnicate"], "invalid choice"),
         (["fuzz", "stun_parse", "--workdir", "/proc/nope"], "work folder /proc/nope cannot be written"),
-        (["fuzz", "--all", "--budget", "5"], "less than 3 s for each of the 16 targets"),
+        (["fuzz", "--all", "--budget", "5"], f"less than 3 s for each of the {len(target_files())} targets"),
         (["conformance", "srtp", "--srtp-adapter", "os:path"], "path is not a class or function"),
         (
             ["conformance", "srtp", "--srtp-adapter", "tests/broken_adapters/srtp.py:AcceptsRtpDuplicates"],

@@ -27,6 +27,32 @@ def test_minimize_keeps_the_signature_not_just_any_bug(faulty_runner):
     assert faulty_runner.run(smallest).signature == signature
 
 
+def test_structural_reductions_come_first_and_reach_what_bytes_cannot(faulty_runner):
+    # A length-prefixed record ("K" inside a record of three): deleting bytes breaks the prefix, so
+    # ddmin alone cannot drop the padding records; the target's reductions drop whole records.
+    def records(data):
+        out, position = [], 0
+        while position < len(data):
+            out.append(data[position + 1 : position + 1 + data[position]])
+            position += 1 + data[position]
+        return out
+
+    def encode(parts):
+        return b"".join(bytes([len(part)]) + part for part in parts)
+
+    def run(data):
+        return faulty_runner.run(b"K" if b"K" in records(data) else b"")
+
+    def without_one_record(data):
+        parts = records(data)
+        return [encode(parts[:i] + parts[i + 1 :]) for i in range(len(parts))]
+
+    data = encode([b"AAAA", b"K", b"BBBBBB"])
+    signature = run(data).signature
+    assert minimize_bug(data, signature, run, max_seconds=30) == encode([b"AAAA", b"K"])
+    assert minimize_bug(data, signature, run, max_seconds=30, reductions=without_one_record) == b"\x01K"
+
+
 class CountingRunner:
     def __init__(self, runner):
         self.runner, self.runs = runner, 0

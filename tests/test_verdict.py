@@ -37,8 +37,20 @@ def test_faulthandler_dump_is_read_outermost_first_and_only_the_main_thread():
 
 def test_innermost_frame_prefers_the_component():
     frames = [("/site/pkg/outer.py", 40, "parse"), ("/usr/lib/python3.11/struct.py", 5, "unpack")]
-    assert innermost_frame(frames, Path("/site/pkg")) == ("pkg/outer.py:parse", 40)
-    assert innermost_frame(frames, None) == ("struct.py:unpack", 5)
+    assert innermost_frame(frames, (Path("/site/pkg"),)) == ("pkg/outer.py:parse", 40)
+    assert innermost_frame(frames, ()) == ("struct.py:unpack", 5)
+
+
+def test_a_bug_through_the_stack_is_named_by_its_innermost_package_of_the_stack():
+    # A live call: aiortc's receive loop calls pylibsrtp, which fails in its own code.
+    frames = [
+        ("/site/aiortc/rtcdtlstransport.py", 670, "_recv_next"),
+        ("/site/pylibsrtp/__init__.py", 200, "__process"),
+        ("/usr/lib/python3.11/struct.py", 5, "unpack"),
+    ]
+    assert innermost_frame(frames, (Path("/site/aiortc"),)) == ("aiortc/rtcdtlstransport.py:_recv_next", 670)
+    stack = (Path("/site/aiortc"), Path("/site/pylibsrtp"))
+    assert innermost_frame(frames, stack) == ("pylibsrtp/__init__.py:__process", 200)
 
 
 def test_a_rejected_type_is_not_a_bug_and_its_subclass_is_not_either():

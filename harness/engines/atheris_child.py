@@ -5,8 +5,9 @@ returns. A bug whose signature the parent already holds (the registry's, or one 
 in this run) is also a normal return, so a bug that many inputs hit does not stop the fuzzer
 again and again; any other bug propagates and libFuzzer writes its crash-* artifact.
 
-A Python loop that overruns TIMEOUT (at most SUSPECT_SECONDS) is interrupted by the watchdog
-(harness.watchdog) and classified like any bug, so a known hang is passed over too; libFuzzer's
+A Python loop that overruns TIMEOUT (at most SUSPECT_SECONDS, or the target's slow_input_seconds) is
+interrupted by the watchdog (harness.watchdog) and classified like any bug, so a known hang is passed over
+too; libFuzzer's
 own -timeout, set by the parent, is the backstop for a hang in C.
 
 usage: python -m harness.engines.atheris_child TARGET TARGETS_DIR SKIP_FILE TIMEOUT [libFuzzer args]
@@ -112,7 +113,8 @@ def main() -> None:
 
     os._exit = exit_with_artifact  # type: ignore[assignment]
 
-    classify = watched_classifier(target, Watchdog(min(float(timeout), SUSPECT_SECONDS)), with_traceback=False)
+    suspect = min(float(timeout), max(SUSPECT_SECONDS, target.slow_input_seconds))
+    classify = watched_classifier(target, Watchdog(suspect), with_traceback=False)
     passed_over: set[Optional[str]] = set()
 
     def test_one_input(data: bytes) -> None:
