@@ -36,6 +36,7 @@ from harness.aio import DRIVER
 from harness.peers.session import (
     ANSWERER,
     CONNECT_SECONDS,
+    HANDLED_SECONDS,
     OFFERER,
     PEER,
     WAY_UP,
@@ -52,7 +53,6 @@ from harness.target import OracleViolation
 STUCK_SECONDS = 1.0
 # An echo takes milliseconds on loopback, and audio sends a packet every 20 ms.
 LIVENESS_SECONDS = 0.5
-HANDLED_SECONDS = 0.02  # time for the victim to take in what was sent before it is judged
 SLOWEST_SECONDS = CONNECT_SECONDS + HANDLED_SECONDS + 2 * LIVENESS_SECONDS
 NEVER_STUCK, COMES_UP, STAYS_CONNECTED, CARRIES_DATA, CARRIES_MEDIA, SILENTLY_DEAD = (
     "never-stuck",
@@ -149,7 +149,7 @@ async def _answer_again(session: LiveSession) -> None:
 
 async def _still_up(session: LiveSession) -> bool:
     """After injections: what they made the stack raise, raised; whether both ends are still up to go on."""
-    await asyncio.sleep(HANDLED_SECONDS)
+    await session.handled()
     await _raise_escaped()
     return session.up()
 
@@ -165,7 +165,7 @@ async def _closing(call: Call, attack: Attack, inject: Inject, sent: list[str]) 
             await closing
     except TimeoutError:
         return Verdict(attack, tuple(sent), NEVER_STUCK, f"the close did not finish within {STUCK_SECONDS:g} s")
-    await asyncio.sleep(HANDLED_SECONDS)
+    await session.handled()
     await _raise_escaped()
     call.ended = True
     return Verdict(attack, tuple(sent), None, states=session.states())

@@ -51,6 +51,8 @@ WAY_UP = (GATHERING, CHECKING, HANDSHAKE)  # stages a session passes on its way 
 CONNECT_SECONDS = 3.5
 # The off-path sender's address on the in-memory network (below the network's own ports).
 STRANGER: Address = (LOOPBACK, 39999)
+HANDLED_SECONDS = 0.002  # what a datagram on loopback takes to reach the receiving socket, and more
+HANDLED_ROUNDS = 8  # rounds of the loop from a datagram's arrival to the layer it is meant for (STUN, DTLS, SCTP)
 SCTP_PORT = 5000  # aiortc's SCTP port on both ends (RFC 8841 §5's default)
 
 Inject = Callable[["LiveSession"], Awaitable[None]]
@@ -171,6 +173,14 @@ class LiveSession:
     def states(self) -> dict[str, str]:
         return {name: side.pc.connectionState for name, side in self.sides.items()}
 
+    async def handled(self) -> None:
+        """Give the stack time to take in what was just sent, before it is judged: on the in-memory network a
+        datagram arrives on the next round of the loop; over UDP the kernel hands it over within a millisecond."""
+        if self.network is None:
+            await asyncio.sleep(HANDLED_SECONDS)
+        for _ in range(HANDLED_ROUNDS):
+            await asyncio.sleep(0)
+
     def up(self) -> bool:
         """Both ends "connected" and the data channel open at both: what open_session waits for."""
         channels = [side.channel for side in self.sides.values()]
@@ -185,6 +195,8 @@ class LiveSession:
             return "connected"
         if any(side.channel is None or side.channel.readyState != "open" for side in self.sides.values()):
             return "channel"
+        # RTP counted from here on: it keeps arriving while the echo goes round.
+        before = {name: await self._rtp_received(side) for name, side in self.sides.items()}
         try:
             async with asyncio.timeout(deadline):
                 await self._echo_both_ways()
@@ -192,7 +204,7 @@ class LiveSession:
             return "data"
         try:
             async with asyncio.timeout(deadline):
-                await self._media_both_ways()
+                await self._media_both_ways(before)
         except TimeoutError:
             return "media"
         return None
@@ -207,8 +219,7 @@ class LiveSession:
             while ping not in self.sides[receiver].messages:
                 await asyncio.sleep(0.001)
 
-    async def _media_both_ways(self) -> None:
-        before = {name: await self._rtp_received(side) for name, side in self.sides.items()}
+    async def _media_both_ways(self, before: dict[str, int]) -> None:
         for name, side in self.sides.items():
             while await self._rtp_received(side) <= before[name]:
                 await asyncio.sleep(0.005)
