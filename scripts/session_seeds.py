@@ -53,4 +53,4 @@ if __name__ == "__main__":
         for attack in attacks():
             data = encode(attack)
             (folder / hashlib.sha1(data).hexdigest()).write_bytes(data)
-        print(f"{target}: {len(list(folder.iterdir()))} seeds")
+        print(f"{target}: {sum(path.is_file() for path in folder.iterdir())} seeds")

@@ -7,18 +7,43 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.aio import DRIVER
+from harness.known_bugs import Registry
 from harness.peers import session_injections as attacks
 from harness.peers.memory_network import MemoryNetwork
-from harness.peers.session import ANSWERER, MEMORY, OFF_PATH, ON_PATH, PEER, STRANGER, UDP, VARIANTS, open_session
-from harness.peers.session_injections import CONNECTED, SCTP, SRTP, STUN, Attack, Injection, decode, deliver, encode
+from harness.peers.session import (
+    ANSWERER,
+    MEMORY,
+    OFF_PATH,
+    ON_PATH,
+    PEER,
+    SENDERS,
+    STRANGER,
+    UDP,
+    VARIANTS,
+    open_session,
+)
+from harness.peers.session_injections import (
+    CONNECTED,
+    RAW,
+    SCTP,
+    SRTP,
+    STUN,
+    Attack,
+    Injection,
+    decode,
+    deliver,
+    encode,
+)
 from harness.protocols import stun
 from harness.stateful import Transcript
 from harness.target import OracleViolation, load_target
+from harness.verdict import classify_call
 
 TRANSACTION = bytes(range(12))
 # A check with the attributes the stun layer fills in: USERNAME, MESSAGE-INTEGRITY and FINGERPRINT.
 UDP_TARGET, MEMORY_TARGET = load_target(f"session_{UDP}"), load_target(f"session_{MEMORY}")
-played = sys.modules["_session"]  # the targets' player and oracle (targets/_session.py)
+played = sys.modules["_session"]
+REGISTRY = Registry.load()  # the targets' player and oracle (targets/_session.py)
 BINDING_REQUEST = bytes(
     stun.Message(
         stun.BINDING,
@@ -32,6 +57,14 @@ BINDING_REQUEST = bytes(
     )
 )
 ABORT = bytes(12) + bytes([6, 0, 0, 4])  # an SCTP packet holding one ABORT chunk (RFC 9260 §3.3.7)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def calls_closed_at_the_end():
+    """The targets keep their live call between inputs: close it, or its decoder threads keep pytest alive."""
+    yield
+    for target in (UDP_TARGET, MEMORY_TARGET):
+        target.entry.discard()
 
 
 def run(coro):
@@ -158,6 +191,34 @@ def test_the_target_reuses_a_live_call_and_replaces_one_an_input_killed(variant)
         assert conversation.setups == 2
     finally:
         conversation.discard()
+
+
+def registered(signature):
+    """The message of a known bug's reproducer, as its own target delivers it."""
+    bug = REGISTRY.get(signature)
+    return load_target(bug.target).delivered(bug.reproducer.read_bytes())
+
+
+# Known bugs of the parser targets reach the live call: from which sender, at which layer (their severity).
+THROUGH_THE_CALL = [
+    ("exception:IndexError@aiortc/rtcdtlstransport.py:_recv_next", OFF_PATH, RAW),
+    ("exception:struct.error@aioice/stun.py:unpack_unsigned", OFF_PATH, RAW),
+    ("exception:struct.error@aioice/stun.py:unpack_unsigned_64", OFF_PATH, RAW),
+    ("exception:struct.error@aiortc/rtcsctptransport.py:__init__", PEER, SCTP),
+    ("exception:struct.error@aiortc/rtcsctptransport.py:__bytes__", PEER, SCTP),
+]
+
+
+@pytest.mark.parametrize(("signature", "weakest", "layer"), THROUGH_THE_CALL)
+def test_a_known_bug_reaches_the_call_from_its_weakest_sender_with_its_own_signature(signature, weakest, layer):
+    message = registered(signature)
+
+    def attack(sender):
+        return encode(Attack(CONNECTED, ANSWERER, (Injection(sender, layer, message),)))
+
+    assert classify_call(MEMORY_TARGET, attack(weakest), True).signature == signature
+    for weaker in SENDERS[: SENDERS.index(weakest)]:
+        assert classify_call(MEMORY_TARGET, attack(weaker), True).signature is None, weaker
 
 
 def test_the_udp_and_memory_targets_play_the_same_attacks():

@@ -119,6 +119,7 @@ class PeerKeys:
     srtp: Any  # the peer's outbound pylibsrtp Session, once keyed
     sctp_ports: tuple[int, int]  # source and destination port of the peer's SCTP packets
     sctp_tag: int  # the verification tag the victim expects (its initiate tag; 0 before the association)
+    sctp_next_tsn: int  # the TSN of the peer's next DATA chunk
     live_ssrcs: frozenset[int]  # the SSRCs of the peer's own streams
 
 
@@ -145,6 +146,7 @@ class LiveSession:
             srtp=peer.dtls._tx_srtp if connected else None,
             sctp_ports=(sctp.port, sctp.port) if sctp is not None else (SCTP_PORT, SCTP_PORT),
             sctp_tag=sctp._remote_verification_tag if sctp is not None else 0,
+            sctp_next_tsn=sctp._local_tsn if sctp is not None else 0,
             live_ssrcs=frozenset(ssrc for sender in peer.pc.getSenders() for ssrc in (sender._ssrc, sender._rtx_ssrc)),
         )
 

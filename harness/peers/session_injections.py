@@ -29,7 +29,8 @@ verifies first does not stop every input at the door, with the keys the sender h
 - srtp / srtcp: an RTP / RTCP packet (version 2, RFC 7983's range) protected with the peer's real
   SRTP keys if the peer sends it once keyed, with a forged tag otherwise. The peer's own streams'
   SSRCs are left alone: a peer may break its own stream, and that is no finding;
-- sctp: an SCTP packet with the association's ports and verification tag and a valid CRC32c,
+- sctp: an SCTP packet with the association's ports and verification tag, DATA chunks numbered
+  ahead of the peer's own TSNs (so that they are not dropped as duplicates by chance), and a valid CRC32c,
   sent by the peer under the DTLS keys once keyed; anyone else can only forge the DTLS record
   around it.
 """
@@ -68,6 +69,7 @@ MAX_MESSAGE = 1500
 MAX_LENGTH = 2 + MAX_INJECTIONS * (3 + MAX_MESSAGE)
 NIBBLE = 16
 
+TSN_AHEAD = 2**16  # how far ahead of the peer's own next TSN injected DATA chunks go (_with_tsns_ahead)
 FORGED_KEY = b"not the ICE password"  # what a sender without the password signs with
 FORGED_SRTP_TAG = bytes(10)  # an HMAC-SHA1-80 tag of zeros
 SRTCP_E_AND_INDEX = struct.pack("!I", 0x80000001)  # encrypted, index 1 (RFC 3711 §3.4)
@@ -232,7 +234,24 @@ def _protected(packet: bytes, srtp: Any, *, rtcp: bool) -> Optional[bytes]:
 def _sctp_packet(message: bytes, keys: PeerKeys) -> bytes:
     source, destination = keys.sctp_ports
     header = struct.pack("!HH", source, destination)
-    return sctp.seal(header + message[4:].ljust(sctp.COMMON_HEADER_LENGTH - 4, b"\0"), verification_tag=keys.sctp_tag)
+    packet = _with_tsns_ahead(header + message[4:].ljust(sctp.COMMON_HEADER_LENGTH - 4, b"\0"), keys.sctp_next_tsn)
+    return sctp.seal(packet, verification_tag=keys.sctp_tag)
+
+
+def _with_tsns_ahead(packet: bytes, next_tsn: int) -> bytes:
+    """The DATA chunks' TSNs set to TSN_AHEAD past the peer's next one and counting: a TSN the association has
+    seen is dropped as a duplicate (RFC 9260 §6.2), and which are seen depends on its random initial TSN, so a
+    message would be taken or not by chance; ahead of the peer's own, it is taken and its stream is left alone."""
+    out, position, tsn = bytearray(packet), sctp.COMMON_HEADER_LENGTH, (next_tsn + TSN_AHEAD) % 2**32
+    while position + sctp.CHUNK_HEADER_LENGTH <= len(out):
+        kind, _, length = struct.unpack_from("!BBH", out, position)
+        if length < sctp.CHUNK_HEADER_LENGTH:
+            break
+        if kind == sctp.DATA and length >= sctp.CHUNK_HEADER_LENGTH + 4 and position + 8 <= len(out):
+            struct.pack_into("!I", out, position + sctp.CHUNK_HEADER_LENGTH, tsn)
+            tsn = (tsn + 1) % 2**32
+        position += length + sctp.padding(length)
+    return bytes(out)
 
 
 # -- generation and mutation --
