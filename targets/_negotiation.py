@@ -47,6 +47,16 @@ from harness.target import EXHAUSTION, OracleViolation
 OFFERED_KINDS = ("audio", "video", "application")
 OFFERED_MIDS = ("0", "1", "2")
 ACCEPTED_OFFER_IS_ANSWERED = "accepted-offer-is-answered"
+# What negotiating a description runs, and guides the fuzzer: the peer connection, the SDP codec and the
+# transports a description configures.
+NEGOTIATION_MODULES = (
+    "aiortc.rtcpeerconnection",
+    "aiortc.sdp",
+    "aiortc.rtcicetransport",
+    "aiortc.rtcdtlstransport",
+    "aiortc.rtcrtptransceiver",
+    "aiortc.rtcsctptransport",
+)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from harness.aio import DRIVER
+from harness.peers import session_injections
 from harness.peers.session import (
     ANSWERER,
     CONNECT_SECONDS,
@@ -48,7 +49,7 @@ from harness.peers.session import (
 )
 from harness.peers.session_injections import CLOSING, RENEGOTIATION, Attack, decode, deliver
 from harness.stateful import Conversation, Transcript
-from harness.target import OracleViolation
+from harness.target import OracleViolation, Target
 
 STUCK_SECONDS = 1.0
 # An echo takes milliseconds on loopback, and audio sends a packet every 20 ms.
@@ -223,3 +224,28 @@ def describe(data: bytes) -> list[str]:
 
 def sender(data: bytes) -> str:
     return decode(data).sender
+
+
+def session_target(name: str, variant: str) -> Target:
+    """The session target of one network variant: the same attacks, oracle and minimizer for both."""
+    return Target(
+        name=name,
+        protocol="WebRTC",
+        component="aiortc",
+        entry=conversation(variant),
+        # Every datagram reaches the call through aioice's StunProtocol.datagram_received and
+        # RTCDtlsTransport's receive loop (__run), which catch only what they expect (ValueError,
+        # ConnectionError, SSL.Error, pylibsrtp.Error) and nothing around the call as a whole: no refusal.
+        rejects=(),
+        instrument=("aiortc",),
+        stack=("aioice", "pylibsrtp"),
+        oracle=judge,
+        max_len=session_injections.MAX_LENGTH,
+        strategy=session_injections.attacks,
+        mutator=session_injections.mutator,
+        crossover=session_injections.crossover,
+        describe=describe,
+        sender=sender,
+        reductions=session_injections.reductions,
+        slow_input_seconds=SLOWEST_SECONDS,
+    )

@@ -13,7 +13,7 @@ connectivity checks never start: targets/_negotiation.py.
 import random
 from typing import Optional
 
-from _negotiation import Negotiated, answers_to_the_offer, apply_description, negotiate
+from _negotiation import NEGOTIATION_MODULES, Negotiated, answers_to_the_offer, apply_description, negotiate
 from aiortc import RTCSessionDescription
 from aiortc.exceptions import InvalidStateError, OperationError
 from hypothesis import strategies as st
@@ -85,14 +85,7 @@ target = Target(
     # (setRemoteDescription, line 925). InvalidAccessError is raised by addTrack only (line 1120), not here.
     # What answering an accepted offer raises is a finding (_negotiation.answer).
     rejects=(ValueError, InvalidStateError, OperationError),
-    instrument=(
-        "aiortc.rtcpeerconnection",
-        "aiortc.sdp",
-        "aiortc.rtcicetransport",
-        "aiortc.rtcdtlstransport",
-        "aiortc.rtcrtptransceiver",
-        "aiortc.rtcsctptransport",
-    ),
+    instrument=NEGOTIATION_MODULES,
     max_len=16384,
     repair=repair,
     mutator=mutator,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from _negotiation import (
+    NEGOTIATION_MODULES,
     OFFERED_MIDS,
     Negotiated,
     answers_to_the_offer,
@@ -41,6 +42,7 @@ from aiortc.contrib.signaling import BYE, object_from_string
 from hypothesis import strategies as st
 
 from harness.aio import DRIVER
+from harness.peers.loopback import answer_of
 from harness.protocols.mutations import Codec
 from harness.protocols.sdp import repair_fmtp_references
 from harness.protocols.sdp_fuzzing import BOUNDARY_TEXTS, candidates, mutate_text, session_descriptions
@@ -64,10 +66,7 @@ def answer_without_candidates() -> str:
     async def answered() -> str:
         offerer, answerer = peer_connection(), peer_connection()
         try:
-            await offerer.setLocalDescription(await offerer.createOffer())
-            await answerer.setRemoteDescription(offerer.localDescription)
-            await answerer.setLocalDescription(await answerer.createAnswer())
-            return answerer.localDescription.sdp
+            return await answer_of(offerer, answerer)
         finally:
             await offerer.close()
             await answerer.close()
@@ -215,15 +214,7 @@ target = Target(
     # datachannel-filexfer/filexfer.py and datachannel-vpn/vpn.py alike), so whatever escapes ends their
     # signaling loop and the application.
     rejects=(),
-    instrument=(
-        "aiortc.contrib.signaling",
-        "aiortc.rtcpeerconnection",
-        "aiortc.sdp",
-        "aiortc.rtcicetransport",
-        "aiortc.rtcdtlstransport",
-        "aiortc.rtcrtptransceiver",
-        "aiortc.rtcsctptransport",
-    ),
+    instrument=("aiortc.contrib.signaling", *NEGOTIATION_MODULES),
     max_len=16384,
     repair=repair,
     mutator=CODEC.mutator,

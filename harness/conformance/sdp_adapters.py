@@ -25,7 +25,7 @@ from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
 from harness.aio import DRIVER
 from harness.conformance.adapters import load_adapter
-from harness.peers.loopback import loopback_configuration, loopback_only
+from harness.peers.loopback import answer_of, loopback_configuration, loopback_only
 
 ADAPTER_ATTRIBUTES = ("name", "version", "refusals", "offer", "answer", "take_remote")
 OFFER, ANSWER = "offer", "answer"
@@ -115,10 +115,7 @@ class AiortcAdapter:
         with loopback_only():
             offerer, answerer = _endpoint(), _endpoint()
             try:
-                await offerer.setLocalDescription(await offerer.createOffer())
-                await answerer.setRemoteDescription(offerer.localDescription)
-                await answerer.setLocalDescription(await answerer.createAnswer())
-                return answerer.localDescription.sdp
+                return await answer_of(offerer, answerer)
             finally:
                 await offerer.close()
                 await answerer.close()

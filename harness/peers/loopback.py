@@ -57,6 +57,15 @@ def candidate_addresses(sdp: str) -> list[str]:
     return _CANDIDATE_ADDRESS.findall(sdp)
 
 
+async def answer_of(offerer: RTCPeerConnection, answerer: RTCPeerConnection) -> str:
+    """The answerer's answer to the offerer's new offer: the offer set on both sides, the answer on the
+    answerer's only (the offerer has not taken it yet)."""
+    await offerer.setLocalDescription(await offerer.createOffer())
+    await answerer.setRemoteDescription(offerer.localDescription)
+    await answerer.setLocalDescription(await answerer.createAnswer())
+    return answerer.localDescription.sdp
+
+
 @dataclass
 class LoopbackPair:
     offerer: RTCPeerConnection
@@ -118,9 +127,7 @@ async def connected_pair(
             remote_channels: list[RTCDataChannel] = []
             answerer.on("datachannel", remote_channels.append)
 
-            await offerer.setLocalDescription(await offerer.createOffer())
-            await answerer.setRemoteDescription(offerer.localDescription)
-            await answerer.setLocalDescription(await answerer.createAnswer())
+            await answer_of(offerer, answerer)
             await offerer.setRemoteDescription(answerer.localDescription)
 
             pair = LoopbackPair(offerer, answerer, offerer.localDescription.sdp, answerer.localDescription.sdp, channel)
