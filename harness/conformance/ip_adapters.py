@@ -66,7 +66,7 @@ class IpAdapter(Protocol):
     version: str
 
     def create(self, configuration: RTCConfiguration) -> IpEndpoint:
-        """A new endpoint with one audio track and one data channel, configured so."""
+        """A new endpoint with one audio track and one data channel, configured so (called on the running loop)."""
 
     def host_addresses(self) -> list[str]:
         """The addresses a new endpoint would gather host candidates on, on this machine now (nothing is bound)."""

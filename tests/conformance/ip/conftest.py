@@ -141,9 +141,8 @@ def two_interfaces(request: pytest.FixtureRequest) -> TwoInterfaces:
 @pytest.fixture
 def offer(adapter: IpAdapter, configure: Callable[..., RTCConfiguration]) -> Callable[[RTCIceTransportPolicy], Offer]:
     def make(policy: RTCIceTransportPolicy) -> Offer:
-        endpoint = adapter.create(configure(policy))
-
         async def gather() -> Offer:
+            endpoint = adapter.create(configure(policy))  # on the running loop: aiortc's objects take it
             try:
                 sdp = await endpoint.offer()
                 return Offer(sdp, tuple(endpoint.announced))
@@ -223,9 +222,8 @@ async def _play(endpoint: IpEndpoint) -> Call:
 
 @pytest.fixture(scope="module")
 def relay_call(adapter: IpAdapter, turn: TurnServer) -> Call:
-    endpoint = adapter.create(configuration(turn, RTCIceTransportPolicy.RELAY))
-
     async def play() -> Call:
+        endpoint = adapter.create(configuration(turn, RTCIceTransportPolicy.RELAY))
         try:
             return await _play(endpoint)
         finally:
