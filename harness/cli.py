@@ -420,6 +420,11 @@ def cmd_conformance(args: argparse.Namespace) -> int:
     raise UsageError(f"pytest could not run the conformance suites (exit status {int(status)})")
 
 
+def _said_of(name: str) -> Callable[[str], None]:
+    """Progress lines of one model, each said with the model's name in front."""
+    return lambda line: say(f"[{name}] {line}")
+
+
 def cmd_learn(args: argparse.Namespace) -> int:
     """Learn each model, compare it with the reference, write its picture and report; exit 1 on a new finding."""
     # Imported here: AALpy and the transport under test are for this command only.
@@ -445,7 +450,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
             cache_dir=None if args.no_cache else args.cache,
             seed=args.seed,
             impostor=args.impostor,
-            progress=lambda line, name=name: say(f"[{name}] {line}"),
+            progress=_said_of(name),
         )
         the_rfcs = reference.Reference(learned.role, impostor=args.impostor)
         comparison = compare.compare(learned.model, learned.initial_answer, the_rfcs)

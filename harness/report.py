@@ -116,15 +116,15 @@ class RunReport:
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for t in self.targets:
-            bugs = f"{len(t.new_bugs)} / {len(t.known_signatures)}"
+            counts = f"{len(t.new_bugs)} / {len(t.known_signatures)}"
             if not t.runs:
-                lines.append(f"| {t.name} | {t.component} {t.version} | - | - | - | - | - | - | - | {bugs} |")
+                lines.append(f"| {t.name} | {t.component} {t.version} | - | - | - | - | - | - | - | {counts} |")
             for run in t.runs:
                 verdicts = "-" if run.accepted is None else f"{run.accepted} / {run.rejected}"
                 lines.append(
                     f"| {t.name} | {t.component} {t.version} | {run.engine} | {run.seconds:.0f} | {run.executions}"
                     f" | {run.exec_per_second:.0f} | {_or_dash(run.coverage)} | {_or_dash(run.corpus_files)}"
-                    f" | {verdicts} | {bugs} |"
+                    f" | {verdicts} | {counts} |"
                 )
         bugs = [bug for t in self.targets for bug in t.bugs]
         if bugs:

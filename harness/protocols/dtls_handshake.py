@@ -13,7 +13,7 @@ typed form, or leaves it as bytes when the type is one this module does not deco
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 from harness.protocols.dtls import (
     CERTIFICATE,
@@ -334,21 +334,21 @@ HandshakeBody = Union[
     Finished,
 ]
 
-BODY_TYPES: dict[int, type] = {
-    CLIENT_HELLO: ClientHello,
-    HELLO_VERIFY_REQUEST: HelloVerifyRequest,
-    SERVER_HELLO: ServerHello,
-    CERTIFICATE: Certificate,
-    SERVER_KEY_EXCHANGE: ServerKeyExchange,
-    CERTIFICATE_REQUEST: CertificateRequest,
-    SERVER_HELLO_DONE: ServerHelloDone,
-    CLIENT_KEY_EXCHANGE: ClientKeyExchange,
-    CERTIFICATE_VERIFY: CertificateVerify,
-    FINISHED: Finished,
+BODY_PARSERS: dict[int, Callable[[bytes], HandshakeBody]] = {
+    CLIENT_HELLO: ClientHello.parse,
+    HELLO_VERIFY_REQUEST: HelloVerifyRequest.parse,
+    SERVER_HELLO: ServerHello.parse,
+    CERTIFICATE: Certificate.parse,
+    SERVER_KEY_EXCHANGE: ServerKeyExchange.parse,
+    CERTIFICATE_REQUEST: CertificateRequest.parse,
+    SERVER_HELLO_DONE: ServerHelloDone.parse,
+    CLIENT_KEY_EXCHANGE: ClientKeyExchange.parse,
+    CERTIFICATE_VERIFY: CertificateVerify.parse,
+    FINISHED: Finished.parse,
 }
 
 
 def parse_body(msg_type: int, body: bytes) -> Union[HandshakeBody, bytes]:
     """The typed form of a whole handshake message's body; a type not decoded here stays bytes."""
-    body_type = BODY_TYPES.get(msg_type)
-    return body if body_type is None else body_type.parse(body)
+    parse = BODY_PARSERS.get(msg_type)
+    return body if parse is None else parse(body)
