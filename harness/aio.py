@@ -11,15 +11,20 @@ handler, so that nothing a subject does in the background goes unseen:
 - `settle()`, awaited inside a run, lets the started tasks run and re-raises the first error one
   ended with (nothing else would see it);
 - `cancel_tasks()` (inside a run) and `end_tasks()` (outside) cancel what was left running;
-- `escaped()` hands over what reached the exception handler since it was last asked.
+- `escaped()` hands over what reached the exception handler since it was last asked, and `surface`
+  raises it as a finding.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Coroutine, Optional, TypeVar, cast
+from typing import Any, Coroutine, Mapping, Optional, Sequence, TypeVar, cast
+
+from harness.target import OracleViolation
 
 T = TypeVar("T")
+# The promise that nothing reaches the loop's exception handler, named as a broken one is reported.
+NOTHING_ESCAPES = "nothing-reaches-the-loop-handler"
 
 # Rounds of the loop that started tasks get to finish in settle(): what does not finish in that
 # many rounds waits on a timer or on input, and is left running.
@@ -86,6 +91,17 @@ class EventLoopDriver:
         """The contexts the loop's exception handler received since the last call."""
         contexts, self._escaped = self._escaped, []
         return contexts
+
+
+def surface(escaped: Sequence[Mapping[str, Any]]) -> None:
+    """What reached the event loop's exception handler, raised: the first context's exception as itself, so that
+    its signature names the stack's frame, or an OracleViolation(NOTHING_ESCAPES) when it carries none."""
+    if not escaped:
+        return
+    exception = escaped[0].get("exception")
+    if isinstance(exception, BaseException):
+        raise exception
+    raise OracleViolation(NOTHING_ESCAPES, f"reached the event loop's exception handler: {escaped[0].get('message')}")
 
 
 DRIVER = EventLoopDriver()

@@ -35,8 +35,7 @@ from aiortc import RTCDtlsTransport, RTCIceTransport, RTCPeerConnection, RTCSess
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 from hypothesis import strategies as st
 
-from harness.aio import DRIVER
-from harness.conformance.dtls_exchange import NOTHING_ESCAPES
+from harness.aio import DRIVER, surface
 from harness.peers.loopback import loopback_configuration, loopback_only
 from harness.protocols.sdp import SessionDescription
 from harness.protocols.sdp_attributes import Group, Mid
@@ -191,16 +190,6 @@ def negotiate(steps: Callable[[RTCPeerConnection], Awaitable[None]]) -> Negotiat
             escaped = DRIVER.escaped()  # this input's, whatever ended it: none is left for the next input
     surface(escaped)
     return result
-
-
-def surface(escaped: list[dict[str, object]]) -> None:
-    """What reached the event loop's exception handler: raised as itself, so that its signature names aiortc's frame."""
-    if not escaped:
-        return
-    exception = escaped[0].get("exception")
-    if isinstance(exception, BaseException):
-        raise exception
-    raise OracleViolation(NOTHING_ESCAPES, f"reached the event loop's exception handler: {escaped[0].get('message')}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Optional
 
-from harness.aio import DRIVER
+from harness.aio import DRIVER, surface
 from harness.peers import session_injections
 from harness.peers.session import (
     ANSWERER,
@@ -115,7 +115,7 @@ async def _play(call: Call, attack: Attack) -> Verdict:
                 await _raise_escaped()  # what the input made the stack raise, before the close adds its own
                 states = call.session.states()
                 await _end(call)
-                return Verdict(attack, tuple(sent), "comes-up", str(exc), states)
+                return Verdict(attack, tuple(sent), COMES_UP, str(exc), states)
         else:
             session = call.session = call.session or await open_session(call.variant)
             if attack.stage == RENEGOTIATION:
@@ -175,11 +175,7 @@ async def _closing(call: Call, attack: Attack, inject: Inject, sent: list[str]) 
 async def _raise_escaped() -> None:
     """Re-raise what a task of the stack ended with, or what reached the loop's exception handler."""
     await DRIVER.settle()
-    for context in DRIVER.escaped():
-        exception = context.get("exception")
-        if isinstance(exception, BaseException):
-            raise exception
-        raise OracleViolation("nothing-escapes", str(context.get("message")))
+    surface(DRIVER.escaped())
 
 
 async def _end(call: Call) -> None:

@@ -12,8 +12,7 @@ from types import SimpleNamespace
 import pytest
 from aiortc import RTCPeerConnection
 
-from harness.aio import DRIVER
-from harness.conformance.dtls_exchange import NOTHING_ESCAPES
+from harness.aio import DRIVER, NOTHING_ESCAPES, surface
 from harness.target import OracleViolation, load_target
 from harness.verdict import ACCEPTED, BUG, REJECTED, classify_call
 
@@ -171,11 +170,11 @@ def test_a_started_ice_transport_is_a_harness_defect():
 
 def test_what_reaches_the_loops_exception_handler_is_raised_as_itself_or_as_a_violation():
     with pytest.raises(KeyError):
-        negotiation.surface([{"message": "Task exception was never retrieved", "exception": KeyError("x")}])
+        surface([{"message": "Task exception was never retrieved", "exception": KeyError("x")}])
     with pytest.raises(OracleViolation) as raised:
-        negotiation.surface([{"message": "Exception in callback"}])
+        surface([{"message": "Exception in callback"}])
     assert raised.value.property == NOTHING_ESCAPES
-    negotiation.surface([])
+    surface([])
 
 
 def test_what_a_task_of_the_peer_raised_is_a_finding_named_by_its_frame(monkeypatch):

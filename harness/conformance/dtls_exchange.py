@@ -24,7 +24,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-from harness.aio import DRIVER
+from harness.aio import DRIVER, NOTHING_ESCAPES
 from harness.conformance.dtls_adapters import MEDIA_PAYLOAD_TYPE, MEDIA_SSRC, SERVER, DtlsTransportUnderTest
 from harness.peers.dtls_peer import DtlsPeer, Received
 from harness.protocols import dtls, srtp
@@ -45,7 +45,6 @@ NEXT_STATES = {
 }
 # The promises of the transport contract (W3C webrtc-pc §5.5.1), named as a broken one is reported.
 TASKS_RAISE_NOTHING = "tasks-raise-nothing"
-NOTHING_ESCAPES = "nothing-reaches-the-loop-handler"
 STATES_IN_ORDER = "states-in-order"
 DELIVERED_WHEN_CONNECTED = "delivered-only-when-connected"
 # The flights of a full handshake with mutual authentication (RFC 5246 §7.3), as Expect names them.

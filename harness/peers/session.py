@@ -6,9 +6,9 @@ Two RTCPeerConnections, each with an audio track and a small video track, and a 
 - "udp": real UDP sockets, as in a call;
 - "memory": aioice's sockets replaced by endpoints of a MemoryNetwork (no kernel), for throughput.
 
-Both come up in a few tens of milliseconds. `open_session(variant, stage=..., victim=..., inject=...)`
-can stop at a stage of the way up (gathering, checking, handshake) to let hostile datagrams in
-there, and goes on to "connected".
+Both come up in a few tens of milliseconds (`open_session`). `connect(session, stage=..., victim=...,
+inject=...)` stops at a stage of the way up (gathering, checking, handshake) to let hostile
+datagrams in there, and goes on to "connected".
 
 Who sends: an injection comes from one of three senders, and that is a finding's severity:
 - "off-path": another address on 127.0.0.1 that knows nothing of the call;
@@ -91,21 +91,20 @@ class Side:
     def ice(self) -> Connection:
         return self.dtls.transport.iceGatherer._connection
 
+    def _protocol(self) -> Any:
+        """The socket it speaks from: its nominated pair's, or its host candidate's (None before it has gathered)."""
+        protocols = [pair.protocol for pair in self.ice._nominated.values()] or list(self.ice._protocols)
+        return protocols[0] if protocols else None
+
     @property
     def address(self) -> Optional[Address]:
-        """Where its datagrams come from and go to: its nominated pair's local address, or its host candidate
-        (None before it has gathered one)."""
-        pairs = list(self.ice._nominated.values())
-        if pairs:
-            return pairs[0].protocol.local_candidate.host, pairs[0].protocol.local_candidate.port
-        candidates = self.ice.local_candidates
-        return (candidates[0].host, candidates[0].port) if candidates else None
+        """Where its datagrams come from and go to (None before it has gathered a candidate)."""
+        protocol = self._protocol()
+        return None if protocol is None else (protocol.local_candidate.host, protocol.local_candidate.port)
 
     def transport(self) -> Any:
         """The datagram transport of its address (the peer's socket, for an on-path sender to speak from)."""
-        pairs = list(self.ice._nominated.values())
-        protocols = [pair.protocol for pair in pairs] or list(self.ice._protocols)
-        return protocols[0].transport
+        return self._protocol().transport
 
 
 @dataclass(frozen=True)

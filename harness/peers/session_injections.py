@@ -57,7 +57,7 @@ from harness.peers.session import (
     LiveSession,
     PeerKeys,
 )
-from harness.protocols import dtls_fuzzing, rtcp_fuzzing, rtp, sctp, sctp_fuzzing, stun, stun_fuzzing
+from harness.protocols import dtls, dtls_fuzzing, rtcp_fuzzing, rtp, sctp, sctp_fuzzing, stun, stun_fuzzing
 from harness.protocols.mutations import Codec
 
 CONNECTED, RENEGOTIATION, CLOSING = "connected", "renegotiation", "closing"  # stages of a connected call
@@ -73,10 +73,8 @@ TSN_AHEAD = 2**16  # how far ahead of the peer's own next TSN injected DATA chun
 FORGED_KEY = b"not the ICE password"  # what a sender without the password signs with
 FORGED_SRTP_TAG = bytes(10)  # an HMAC-SHA1-80 tag of zeros
 SRTCP_E_AND_INDEX = struct.pack("!I", 0x80000001)  # encrypted, index 1 (RFC 3711 §3.4)
-USERNAME = 0x0006
 DTLS_FIRST_OCTETS = range(20, 64)  # RFC 7983 §7
 RTCP_TYPES_AS_AIORTC_SEES_THEM = range(192, 209)  # aiortc.rtp.is_rtcp: second octet 192..208
-DTLS_APPLICATION_DATA_EPOCH_1 = b"\x17\xfe\xfd\x00\x01"
 GCM_NONCE_AND_TAG = (8, 16)  # AES-GCM's explicit nonce before and tag after the ciphertext (RFC 5288 §3)
 
 LAYER_WORDS = {
@@ -180,8 +178,8 @@ def _datagram(layer: str, message: bytes, keys: PeerKeys, keyed: bool) -> Option
         return _protected(_rtcp_packet(message), keys.srtp if keyed else None, rtcp=True)
     if layer == SCTP:
         nonce, tag = GCM_NONCE_AND_TAG
-        body = bytes(nonce) + _sctp_packet(message, keys) + bytes(tag)
-        return DTLS_APPLICATION_DATA_EPOCH_1 + bytes(6) + len(body).to_bytes(2, "big") + body
+        forged = bytes(nonce) + _sctp_packet(message, keys) + bytes(tag)
+        return bytes(dtls.Record(dtls.APPLICATION_DATA, dtls.DTLS_1_2, epoch=1, sequence_number=0, fragment=forged))
     return message
 
 
@@ -191,7 +189,7 @@ def _with_username(message: bytes, username: str) -> bytes:
     except ValueError:
         return message
     attributes = tuple(
-        stun.Attribute(USERNAME, username.encode()) if attribute.type == USERNAME else attribute
+        stun.Attribute(stun.USERNAME, username.encode()) if attribute.type == stun.USERNAME else attribute
         for attribute in parsed.attributes
     )
     return bytes(replace(parsed, attributes=attributes))
@@ -242,15 +240,11 @@ def _with_tsns_ahead(packet: bytes, next_tsn: int) -> bytes:
     """The DATA chunks' TSNs set to TSN_AHEAD past the peer's next one and counting: a TSN the association has
     seen is dropped as a duplicate (RFC 9260 §6.2), and which are seen depends on its random initial TSN, so a
     message would be taken or not by chance; ahead of the peer's own, it is taken and its stream is left alone."""
-    out, position, tsn = bytearray(packet), sctp.COMMON_HEADER_LENGTH, (next_tsn + TSN_AHEAD) % 2**32
-    while position + sctp.CHUNK_HEADER_LENGTH <= len(out):
-        kind, _, length = struct.unpack_from("!BBH", out, position)
-        if length < sctp.CHUNK_HEADER_LENGTH:
-            break
+    out, tsn = bytearray(packet), (next_tsn + TSN_AHEAD) % 2**32
+    for position, kind, length in sctp.chunk_headers(packet):
         if kind == sctp.DATA and length >= sctp.CHUNK_HEADER_LENGTH + 4 and position + 8 <= len(out):
             struct.pack_into("!I", out, position + sctp.CHUNK_HEADER_LENGTH, tsn)
             tsn = (tsn + 1) % 2**32
-        position += length + sctp.padding(length)
     return bytes(out)
 
 

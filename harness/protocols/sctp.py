@@ -502,16 +502,20 @@ def seal(data: bytes, *, verification_tag: Optional[int] = None) -> bytes:
     return data[:CHECKSUM_OFFSET] + checksum_of(data).to_bytes(4, "little") + data[COMMON_HEADER_LENGTH:]
 
 
-def chunk_types(data: bytes) -> list[int]:
-    """The chunk types of a packet, read as far as the chunk headers hold together (any bytes)."""
-    types, pos = [], COMMON_HEADER_LENGTH
+def chunk_headers(data: bytes) -> Iterator[tuple[int, int, int]]:
+    """(offset, type, length) of each chunk of a packet, read as far as the chunk headers hold together (any bytes)."""
+    pos = COMMON_HEADER_LENGTH
     while pos + CHUNK_HEADER_LENGTH <= len(data):
         kind, _, length = struct.unpack_from("!BBH", data, pos)
         if length < CHUNK_HEADER_LENGTH:
             break
-        types.append(kind)
+        yield pos, kind, length
         pos += length + padding(length)
-    return types
+
+
+def chunk_types(data: bytes) -> list[int]:
+    """The chunk types of a packet, read as far as the chunk headers hold together (any bytes)."""
+    return [kind for _, kind, _ in chunk_headers(data)]
 
 
 def repair(data: bytes, *, local_tag: int) -> bytes:
