@@ -18,7 +18,7 @@ handler, so that nothing a subject does in the background goes unseen:
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Coroutine, Mapping, Optional, Sequence, TypeVar, cast
+from typing import Any, Callable, Coroutine, Mapping, Optional, Sequence, TypeVar, cast
 
 from harness.target import OracleViolation
 
@@ -91,6 +91,16 @@ class EventLoopDriver:
         """The contexts the loop's exception handler received since the last call."""
         contexts, self._escaped = self._escaped, []
         return contexts
+
+
+async def until(condition: Callable[[], bool], timeout: float, *, poll: float) -> bool:
+    """Whether `condition` holds within `timeout` seconds, looked at every `poll` seconds (inside a run)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(poll)
+    return True
 
 
 def surface(escaped: Sequence[Mapping[str, Any]]) -> None:

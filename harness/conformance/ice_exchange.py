@@ -18,6 +18,7 @@ import socket
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Optional
 
+from harness import aio
 from harness.aio import DRIVER
 from harness.conformance.ice_adapters import (
     CONTROLLED,
@@ -249,13 +250,8 @@ def role_of(received: Received) -> Optional[str]:
 
 
 async def until(condition: Callable[[], bool], timeout: float = REPLY_TIMEOUT) -> bool:
-    """Whether `condition` holds within `timeout` seconds (polled)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(POLL)
-    return True
+    """Whether `condition` holds within `timeout` seconds, looked at every POLL seconds."""
+    return await aio.until(condition, timeout, poll=POLL)
 
 
 async def connect_as_controlling(agent: IceAgentUnderTest, peer: RemoteAgent) -> float:

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.rtcdatachannel import RTCDataChannel
 
-from harness.aio import DRIVER
+from harness.aio import DRIVER, until
 from harness.conformance.ip_adapters import IpAdapter, IpEndpoint, candidates
 from harness.conformance.pytest_plugin import adapter_of
 from harness.conformance.suites import named
@@ -195,25 +194,18 @@ class RecordingPeer:
         return self.pc.connectionState == "connected" and any(c.readyState == "open" for c in self.channels)
 
 
-async def _until(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(POLL_SECONDS)
-    return True
-
-
 async def _play(endpoint: IpEndpoint) -> Call:
     call = Call(offer=await endpoint.offer())
     peer = RecordingPeer(call)
     try:
         await endpoint.accept(await peer.answer(call.offer))
-        call.ready = await _until(lambda: endpoint.ready and peer.ready, CALL_TIMEOUT)
+        call.ready = await until(lambda: endpoint.ready and peer.ready, CALL_TIMEOUT, poll=POLL_SECONDS)
         if call.ready:
             await endpoint.send(call.sent)
             kinds = lambda: {kind for _, kind in call.received}  # noqa: E731
-            await _until(lambda: bool(call.delivered) and {"stun", "dtls", "rtp"} <= kinds(), CALL_TIMEOUT)
+            await until(
+                lambda: bool(call.delivered) and {"stun", "dtls", "rtp"} <= kinds(), CALL_TIMEOUT, poll=POLL_SECONDS
+            )
         call.nominated = endpoint.nominated()
         return call
     finally:
