@@ -40,14 +40,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from harness import project
+from harness.known_bugs import Registry
+from harness.target import Target, load_target, target_files
+from harness.verdict import classify_call, watched_classifier
+from harness.watchdog import Watchdog
+from harness.worker import DEFAULT_TIMEOUT
 
-from harness.known_bugs import Registry  # noqa: E402
-from harness.target import CORPORA_DIR, TARGETS_DIR, Target, load_target, target_files  # noqa: E402
-from harness.verdict import classify_call, watched_classifier  # noqa: E402
-from harness.watchdog import Watchdog  # noqa: E402
-from harness.worker import DEFAULT_TIMEOUT  # noqa: E402
+ROOT = project.current().root
+CORPORA_DIR = project.current().corpora
+TARGETS_DIR = project.current().targets
+
 
 GOAL_MEAN, GOAL_LEAST, GOAL_SPEEDUP = 0.97, 0.9, 1.9
 CALIBRATION_SECONDS = 4

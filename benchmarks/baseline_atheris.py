@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import signal
 import sys
-from pathlib import Path
 
 import atheris
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT)]
+from harness import project
+from harness.engines.atheris_child import instrument_modules, structure_aware
+from harness.target import UsageError, load_target
 
-from harness.engines.atheris_child import instrument_modules, structure_aware  # noqa: E402
-from harness.target import UsageError, load_target  # noqa: E402
+ROOT = project.current().root
 
 
 def main() -> None:

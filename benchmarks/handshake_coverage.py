@@ -30,12 +30,12 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from fuzz_run import fuzz
 
-from fuzz_run import fuzz  # noqa: E402
+from harness import project
+from harness.target import load_target
 
-from harness.target import load_target  # noqa: E402
+ROOT = project.current().root
 
 BASELINE, CANDIDATE = "dtls_records", "dtls_handshake"
 QUICK_SECONDS = 10

@@ -43,27 +43,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from harness import project
+from harness.bugs import sha1
+from harness.known_bugs import Registry
+from harness.schedule import MIN_SECONDS_PER_TARGET
+from harness.target import all_targets
 
-from harness.bugs import sha1  # noqa: E402
-from harness.known_bugs import Registry  # noqa: E402
-from harness.schedule import MIN_SECONDS_PER_TARGET  # noqa: E402
-from harness.target import CORPORA_DIR, TARGETS_DIR, all_targets  # noqa: E402
+ROOT = project.current().root
 
+CORPORA_DIR = project.current().corpora
+TARGETS_DIR = project.current().targets
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
 
 # A structure-aware target as blind mutation sees it: same name (same signatures), no custom
 # mutator, crossover, repair or strategy.
 BLIND = """import dataclasses
-import importlib.util
-import sys
 
-sys.path.insert(0, {targets!r})  # the target's private helpers
-spec = importlib.util.spec_from_file_location("structured_{name}", {path!r})
-structured = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(structured)
-target = dataclasses.replace(structured.target, repair=None, mutator=None, crossover=None, strategy=None)
+from harness.target import load_target
+
+structured = load_target({name!r}, {targets!r})
+target = dataclasses.replace(structured, repair=None, mutator=None, crossover=None, strategy=None)
 """
 
 
@@ -110,9 +109,8 @@ class Setup:
                     data = target.delivered(path.read_bytes())
                     (repaired / sha1(data)).write_bytes(data)
                 self.blind_targets.mkdir(exist_ok=True)
-                source = BLIND.format(
-                    targets=str(TARGETS_DIR), name=target.name, path=str(TARGETS_DIR / f"{target.name}.py")
-                )
+                (self.blind_targets / "__init__.py").write_text("")
+                source = BLIND.format(targets=str(TARGETS_DIR), name=target.name)
                 (self.blind_targets / f"{target.name}.py").write_text(source)
 
     def command(self, configuration: Configuration, budget: float, seed: int, workdir: Path) -> list[str]:

@@ -1,14 +1,17 @@
-"""python -m harness: list, fuzz, repro, replay, minimize, nightly, conformance, learn.
+"""python -m harness: list, fuzz, repro, replay, minimize, nightly, conformance, learn, matrix, check,
+merge, prune, import.
 
 Exit status: 0 clean; 1 a new bug or a finding triage could not reproduce (for repro: the input
 triggers a bug; for conformance: a deviation from the expected results; for learn: a finding not
-in the known-bug registry); 2 usage or environment error, as one line on stderr (with the report
-of what was done, when some targets ran); 130 interrupted, with the report of what was done.
+in the known-bug registry; for check: the candidate release is worse than the pinned one); 2 usage
+or environment error, as one line on stderr (with the report of what was done, when some targets
+ran); 130 interrupted, with the report of what was done.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shlex
@@ -16,26 +19,26 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
-from harness import engines
+from harness import engines, matrix, project
 from harness.bugs import BugStore, atomic_write
 from harness.conformance import suites
 from harness.engines import replay as replay_engine
 from harness.engines.base import Campaign, Engine, EngineRun
 from harness.explain import explain
-from harness.known_bugs import REGISTRY_FILE, Registry
+from harness.known_bugs import Registry
+from harness.matrix import DEFAULT_RELEASES
 from harness.minimize import minimize_bug
 from harness.report import RunReport, TargetReport
 from harness.schedule import MIN_SECONDS_PER_TARGET, SPLITS, split_named
-from harness.target import CORPORA_DIR, ROOT, TARGETS_DIR, Target, UsageError, all_targets, load_target
+from harness.target import Target, UsageError, all_targets, load_target, unmet_needs
 from harness.worker import DEFAULT_RSS_LIMIT_MB, DEFAULT_TIMEOUT, IsolatedRunner, WorkerError
 
 EXIT_CLEAN, EXIT_NEW_BUG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 SLICE_SEED_STRIDE = 1000  # a later slice's seeds stay clear of the jobs' and restarts' of the earlier ones
 DEFAULT_NIGHTLY_BUDGET = 450.0  # seconds for the whole nightly job: about 28 s for each of 16 targets
 DEFAULT_FUZZ_BUDGET = 60.0
-DEFAULT_WORKDIR = ROOT / ".harness"
 LEARNABLE = ("dtls-server", "dtls-client")  # harness.learning.learn.MODELS, without importing AALpy up front
 
 
@@ -80,19 +83,25 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="harness", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--targets-dir", type=Path, default=TARGETS_DIR, help=argparse.SUPPRESS)
-    parser.add_argument("--corpora", type=Path, default=CORPORA_DIR, help="seed corpora, a folder per target")
-    parser.add_argument("--registry", type=Path, default=REGISTRY_FILE, help="the known-bug registry")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        help=f"targets, corpora, registries, suites (default: ${project.ENVIRONMENT_VARIABLE}, else this checkout)",
+    )
+    parser.add_argument("--targets-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--corpora", type=Path, help="seed corpora, a folder per target (default: the project's)")
+    parser.add_argument("--registry", type=Path, help="the known-bug registry (default: the project's)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
-    commands.add_parser("list", help="the targets, with protocol, component and installed version")
+    listing = commands.add_parser("list", help="the targets, with protocol, component and installed version")
+    listing.add_argument("--json", action="store_true", help="as one JSON array (a workflow's matrix reads it)")
 
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
             "--timeout", type=positive_float, default=DEFAULT_TIMEOUT, help="seconds per input (a hang beyond)"
         )
         sub.add_argument("--rss-limit-mb", type=positive_int, default=DEFAULT_RSS_LIMIT_MB, help="memory per process")
-        sub.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="corpus, bugs, logs, reports")
+        sub.add_argument("--workdir", type=Path, help="corpus, bugs, logs, reports (default: the project's .harness)")
 
     def engine_options(sub: argparse.ArgumentParser, budget: float) -> None:
         sub.add_argument("--budget", type=positive_float, default=budget, help=f"seconds (default {budget:g})")
@@ -138,8 +147,27 @@ def build_parser() -> argparse.ArgumentParser:
     common(minimize)
 
     nightly = commands.add_parser("nightly", help="replay every corpus, then fuzz every target; write the report")
+    nightly.add_argument("--targets", nargs="+", metavar="TARGET", help="these targets only (one runner's share)")
     engine_options(nightly, DEFAULT_NIGHTLY_BUDGET)
     common(nightly)
+
+    merge = commands.add_parser("merge", help="a coverage-preserving minimal corpus from several (libFuzzer's -merge)")
+    merge.add_argument("target")
+    merge.add_argument("out", type=Path, metavar="OUT", help="the corpus to add to (made if missing)")
+    merge.add_argument("inputs", type=Path, nargs="+", metavar="IN", help="corpora to take from")
+    common(merge)
+
+    prune = commands.add_parser("prune", help="shrink one corpus in place to a minimal set; regressions/ untouched")
+    prune.add_argument("target")
+    prune.add_argument("corpus", type=Path, nargs="?", metavar="DIR", help="default: the project's corpora/<target>")
+    common(prune)
+
+    importing = commands.add_parser("import", help="inputs from pcap/pcapng captures, demultiplexed by RFC 7983")
+    importing.add_argument("captures", type=Path, nargs="+", metavar="CAPTURE")
+    importing.add_argument(
+        "--keys", type=Path, action="append", default=[], metavar="FILE", help="a key log (CLIENT_RANDOM, SRTP lines)"
+    )
+    importing.add_argument("--out", dest="import_to", type=Path, metavar="CORPORA_DIR", help="default: the project's")
 
     conformance = commands.add_parser(
         "conformance", help="run the conformance suites; print and write the per-requirement report"
@@ -154,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
             default=suite.default,
             help=f"{suite.name} implementation: {suite.default}, file.py:Name or module:Name",
         )
-    conformance.add_argument("--report", type=Path, default=DEFAULT_WORKDIR / "conformance", help="report folder")
+    conformance.add_argument("--report", type=Path, help="report folder (default: the project's .harness/conformance)")
     conformance.epilog = "Arguments after -- are passed on to pytest."
 
     learn = commands.add_parser(
@@ -166,17 +194,60 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument(
         "--impostor", action="store_true", help="the peer presents another certificate than the one signalled"
     )
-    learn.add_argument("--cache", type=Path, default=DEFAULT_WORKDIR / "learning-cache", help="the query cache")
+    learn.add_argument("--cache", type=Path, help="the query cache (default: the project's .harness/learning-cache)")
     learn.add_argument("--no-cache", action="store_true", help="ask the transport everything again")
-    learn.add_argument("--out", type=Path, default=ROOT / "models", help="where the pictures and reports go")
+    learn.add_argument("--out", type=Path, help="where the pictures and reports go (default: the project's models/)")
+
+    report = commands.add_parser(
+        "report", help="one HTML page of a work folder: the last nightly's bugs and plots, conformance, models"
+    )
+    report.add_argument("--workdir", type=Path, help="the work folder (default: the project's .harness)")
+    report.add_argument("--conformance", type=Path, help="the conformance report folder (default: WORKDIR/conformance)")
+    report.add_argument("--models", type=Path, help="the learned models' pictures (default: the project's models/)")
+    report.add_argument("--html", type=Path, help="the page to write (default: WORKDIR/report/report.html)")
+
+    matrix = commands.add_parser(
+        "matrix", help="replay the known bugs and run the suites under other releases (a venv each): side by side"
+    )
+    matrix.add_argument(
+        "--versions",
+        nargs="+",
+        metavar="SPEC",
+        default=list(DEFAULT_RELEASES),
+        help=f"setups: 'pinned', name==VERSION, a wheel or a checkout (default: {' '.join(DEFAULT_RELEASES)})",
+    )
+    matrix.add_argument("--workdir", type=Path, help="venvs and runs (default: the project's .harness)")
+    matrix.add_argument("--report", type=Path, help="where report.md and report.json go (default: WORKDIR/matrix)")
+
+    check = commands.add_parser(
+        "check", help="run the suites and the replay against a release candidate: what changed from the pinned stack"
+    )
+    check.add_argument(
+        "--with",
+        dest="candidates",
+        action="append",
+        required=True,
+        metavar="SPEC",
+        help="name==VERSION, a wheel or a checkout of aiortc, aioice or pylibsrtp (repeatable)",
+    )
+    check.add_argument("--workdir", type=Path, help="venvs and runs (default: the project's .harness)")
     return parser
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     targets = all_targets(args.targets_dir)
+    if args.json:
+        listed = [
+            {"name": t.name, "protocol": t.protocol, "component": t.component, "version": t.component_version}
+            for t in targets
+        ]
+        out(json.dumps(listed))
+        return EXIT_CLEAN
     width = max(len(t.name) for t in targets)
     for t in targets:
         guides = [word for word, hook in (("repair", t.repair), ("mutator", t.mutator), ("oracle", t.oracle)) if hook]
+        unmet = "; ".join(unmet_needs(t))
+        guides += [f"skipped here: {unmet}"] if unmet else []
         out(f"{t.name:<{width}}  {t.protocol:<6} {t.component} {t.component_version}  {' '.join(guides)}".rstrip())
     return EXIT_CLEAN
 
@@ -221,6 +292,8 @@ def selected_targets(args: argparse.Namespace) -> list[Target]:
         raise UsageError("give a target or --all, not both")
     if name:
         return [load_target(name, args.targets_dir)]
+    if getattr(args, "targets", None):
+        return [load_target(each, args.targets_dir) for each in dict.fromkeys(args.targets)]
     if args.command == "fuzz" and not args.all:
         raise UsageError("fuzz needs a target name or --all")
     return all_targets(args.targets_dir)
@@ -327,9 +400,14 @@ def cmd_campaign(args: argparse.Namespace) -> int:
         return cmd_replay_optimized(args)
     started = time.monotonic()
     targets = selected_targets(args)
+    # A target whose needs this stack does not meet is skipped with the reason: not a bug of this release.
+    skipped = {t.name: (t, "; ".join(unmet)) for t in targets if (unmet := unmet_needs(t))}
+    for name, (_, reason) in skipped.items():
+        say(f"[{name}] skipped: {reason}")
+    targets = [t for t in targets if t.name not in skipped]
     fuzzer = engines.named(getattr(args, "engine", "atheris")) if args.command != "replay" else None
     runs = getattr(args, "runs", None)
-    if fuzzer is not None and runs is None and args.budget / len(targets) < MIN_SECONDS_PER_TARGET:
+    if fuzzer is not None and runs is None and args.budget / max(len(targets), 1) < MIN_SECONDS_PER_TARGET:
         raise UsageError(
             f"a budget of {args.budget:g} s is less than {MIN_SECONDS_PER_TARGET:g} s for each of the "
             f"{len(targets)} targets: give --budget {MIN_SECONDS_PER_TARGET * len(targets):g} or more"
@@ -357,9 +435,15 @@ def cmd_campaign(args: argparse.Namespace) -> int:
                 while (turn := split.next(deadline - time.monotonic())) is not None:
                     target, seconds = turn
                     split.earned(target, campaigner.run(fuzzer, target, budget=seconds))
+        if args.command == "nightly" and fuzzer is not None:
+            for target in targets:  # the night's corpus keeps what adds coverage (harness.corpus)
+                merge_working_corpus(args, target, campaigner.reports[target.name])
     except KeyboardInterrupt:
         interrupted = True
     reports = campaigner.reports
+    for name, (target, reason) in skipped.items():
+        reports[name] = TargetReport.of(target)
+        reports[name].skipped = reason
     for record in campaigner.store.records.values():
         reports[record.target].bugs.append(record)
     report = RunReport(
@@ -386,11 +470,71 @@ def cmd_campaign(args: argparse.Namespace) -> int:
     return EXIT_USAGE if report.errors else EXIT_CLEAN
 
 
+def merge_working_corpus(args: argparse.Namespace, target: Target, report: TargetReport) -> None:
+    """Prune the work folder's corpus of `target` (a nightly's last step); the report says files before and after."""
+    from harness import corpus
+
+    folder = args.workdir / "corpus" / target.name
+    if not folder.is_dir() or not corpus.inputs_of(folder):
+        return
+    try:
+        result = corpus.prune(target, folder, **corpus_options(args))
+    except UsageError as exc:
+        report.errors.append(f"merge: {exc}")
+        say(f"harness: error: {exc}")
+        return
+    report.merged = f"{result.before} -> {result.after}"
+    say(result.summary("merged"))
+
+
+def corpus_options(args: argparse.Namespace) -> dict[str, Any]:
+    """What merge and prune take from the command line: the known bugs to pass over, the limits, the progress."""
+    known = [bug.signature for bug in Registry.load(args.registry).bugs]
+    return {"known": known, "timeout": args.timeout, "rss_limit_mb": args.rss_limit_mb, "progress": say}
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    """merge and prune (harness.corpus): the result's files, bytes and coverage on standard output."""
+    from harness import corpus
+
+    target = load_target(args.target, args.targets_dir)
+    if args.command == "merge":
+        result = corpus.merge(target, args.out, args.inputs, **corpus_options(args))
+    else:
+        result = corpus.prune(target, args.corpus or args.corpora / target.name, **corpus_options(args))
+    out(result.summary(args.command))
+    return EXIT_CLEAN
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """import (harness.capture): a line per target, with how many of its inputs are new."""
+    from harness import capture
+    from harness.target import target_files
+
+    destination = args.import_to or args.corpora
+    counts = capture.import_captures(
+        args.captures, destination, key_files=args.keys, targets=target_files(args.targets_dir), progress=say
+    )
+    for target, (found, new) in counts.items():
+        out(f"[{target}] {found} inputs, {new} new, in {destination / target}")
+    if not counts:
+        out("the captures hold no input for any target")
+    return EXIT_CLEAN
+
+
 def cmd_conformance(args: argparse.Namespace) -> int:
     """The suites under tests/conformance/ through pytest and the conformance plugin."""
     import pytest
 
-    chosen = suites.named(args.suites)
+    chosen = []
+    for suite in suites.named(args.suites):
+        unmet = suite.unmet_needs()
+        if unmet:
+            say(f"harness: the {suite.name} suite is skipped here: {'; '.join(unmet)}")
+        else:
+            chosen.append(suite)
+    if not chosen:
+        return EXIT_CLEAN
     for suite in chosen:
         # A bad adapter is a one-line usage error here, not pytest's. Only the suites that run load
         # theirs: the adapters import the stack under test, which no other command needs up front.
@@ -473,6 +617,21 @@ def cmd_learn(args: argparse.Namespace) -> int:
     return EXIT_NEW_BUG if new else EXIT_CLEAN
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Bundle what the work folder holds into one HTML page."""
+    from harness import html_report
+
+    destination = args.html or args.workdir / "report" / "report.html"
+    contents = html_report.bundle(
+        args.workdir,
+        args.conformance or args.workdir / "conformance",
+        args.models or project.current().models,
+        destination,
+    )
+    out(f"{destination}: {', '.join(contents)}")
+    return EXIT_CLEAN
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": cmd_list,
     "repro": cmd_repro,
@@ -482,7 +641,34 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "nightly": cmd_campaign,
     "conformance": cmd_conformance,
     "learn": cmd_learn,
+    "report": cmd_report,
+    "matrix": lambda args: matrix.cmd_matrix(args, say, out),
+    "check": lambda args: matrix.cmd_check(args, say, out),
+    "merge": cmd_corpus,
+    "prune": cmd_corpus,
+    "import": cmd_import,
 }
+
+
+def locate(args: argparse.Namespace) -> None:
+    """Choose the project, and take from it every folder and file the command line left unsaid."""
+    chosen = project.use(args.project) if args.project else project.current()
+    args.targets_dir = args.targets_dir or chosen.targets
+    args.corpora = args.corpora or chosen.corpora
+    args.registry = args.registry or chosen.known_bugs
+    defaults = {"workdir": chosen.workdir, "cache": chosen.workdir / "learning-cache", "out": chosen.models}
+    if args.command == "conformance":
+        defaults["report"] = chosen.workdir / "conformance"
+    if args.command == "minimize":
+        del defaults["out"]  # FILE.min beside the input
+    for name, default in defaults.items():
+        if getattr(args, name, default) is None:
+            setattr(args, name, default)
+    for name, value in vars(args).items():
+        if isinstance(value, Path):  # the fuzzer's and worker's processes run in another folder
+            setattr(args, name, value.absolute())
+    if not args.targets_dir.is_dir():
+        raise UsageError(f"targets folder {args.targets_dir} does not exist")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -496,11 +682,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if passed_on and args.command != "conformance":
         parser.error("only conformance passes arguments after -- on (to pytest)")
     args.pytest_args = passed_on
-    if not args.targets_dir.is_dir():
-        say(f"harness: error: targets folder {args.targets_dir} does not exist")
-        return EXIT_USAGE
     started = time.monotonic()
     try:
+        locate(args)
         status = COMMANDS[args.command](args)
     except (UsageError, WorkerError) as exc:
         say(f"harness: error: {str(exc).splitlines()[0]}")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness import project
 from harness.known_bugs import Registry
-from harness.target import ROOT, Target
+from harness.target import Target
 from harness.verdict import Outcome
 
 
@@ -38,4 +39,4 @@ def explain(target: Target, data: bytes, outcome: Outcome, registry: Registry) -
 
 def _shown(path: Path) -> str:
     """A path in the checkout as known_bugs.toml writes it, relative to the checkout."""
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+    return project.current().shown(path)

@@ -1,4 +1,4 @@
-"""Reports of a run: Markdown (fit for a CI job summary), JSON, and JUnit XML.
+"""Reports of a run: Markdown (fit for a CI job summary), JSON, JUnit XML, SARIF and a static HTML page.
 
 A row for every engine run of every target. Each bug is its own JUnit test case, failed when
 it is new, skipped when it is known, so that a CI viewer lists every one of them; a finding that
@@ -13,8 +13,9 @@ import platform
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
+from harness import html_report, sarif
 from harness.bugs import BugRecord, atomic_write
 from harness.engines.base import EngineRun
 from harness.target import Target
@@ -29,6 +30,8 @@ class TargetReport:
     runs: list[EngineRun] = field(default_factory=list)
     bugs: list[BugRecord] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # why an engine could not run this target
+    skipped: str = ""  # why the target did not run here: its needs unmet by the installed stack (Target.needs)
+    merged: Optional[str] = None  # the nightly's working corpus, files before and after its merge
 
     @property
     def new_bugs(self) -> list[BugRecord]:
@@ -154,6 +157,11 @@ class RunReport:
                 [f"{name}: {why}" for name, run in runs for why in run.stopped_early],
             ),
             ("Targets that could not be run", [f"{name}: {error}" for name, error in self.errors]),
+            (
+                "Targets skipped: the installed stack lacks what they need (not bugs of it)",
+                [f"{t.name}: {t.skipped}" for t in self.targets if t.skipped],
+            ),
+            ("Working corpus merged (harness.corpus)", [f"{t.name}: {t.merged}" for t in self.targets if t.merged]),
         ]
         for title, items in sections:
             if items:
@@ -197,13 +205,25 @@ class RunReport:
         return ET.tostring(suite, encoding="unicode", xml_declaration=True)
 
     def write(self, directory: Path) -> list[Path]:
-        return write_report(directory, self.markdown(), self.to_dict(), self.junit())
+        data = self.to_dict()
+        paths = write_report(directory, self.markdown(), data, self.junit(), sarif.bugs_log(self))
+        html = directory / "report.html"
+        atomic_write(html, html_report.page(html, fuzzing=json_data(data)).encode())
+        return paths + [html]
 
 
-def write_report(directory: Path, markdown: str, data: dict[str, object], junit: str) -> list[Path]:
-    """report.md, report.json and junit.xml in `directory`, each written atomically."""
-    paths = [directory / "report.md", directory / "report.json", directory / "junit.xml"]
+def json_data(data: dict[str, object]) -> dict[str, Any]:
+    """`data` as report.json holds it (paths and dataclasses as JSON has them), for the HTML page."""
+    return json.loads(json.dumps(data, default=str))
+
+
+def write_report(
+    directory: Path, markdown: str, data: dict[str, object], junit: str, sarif_log: dict[str, Any]
+) -> list[Path]:
+    """report.md, report.json, junit.xml and report.sarif in `directory`, each written atomically."""
+    paths = [directory / "report.md", directory / "report.json", directory / "junit.xml", directory / "report.sarif"]
     atomic_write(paths[0], markdown.encode())
     atomic_write(paths[1], json.dumps(data, indent=2, default=str).encode())
     atomic_write(paths[2], junit.encode())
+    atomic_write(paths[3], json.dumps(sarif_log, indent=2).encode())
     return paths

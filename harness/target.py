@@ -7,27 +7,25 @@ reports) works from this definition alone.
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import importlib.metadata
 import importlib.util
 import random
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable, Iterable, Optional
 
-ROOT = Path(__file__).resolve().parents[1]
-TARGETS_DIR = ROOT / "targets"
-CORPORA_DIR = ROOT / "corpora"
-# RFC test vectors: a copy of ../shared/vectors (verified there, recomputed from their inputs), so
-# that a clone tests on its own, and the RFC examples that folder lacks.
-VECTORS_DIR = ROOT / "vectors"
+from harness import project
+from harness.errors import UsageError
+from harness.versions import unmet
+
+__all__ = ["Target", "OracleViolation", "UsageError", "load_target", "all_targets", "target_files", "targets_module"]
 
 # A UDP datagram on a typical path; targets for text or larger units raise it.
 DEFAULT_MAX_LEN = 4096
-
-
-class UsageError(Exception):
-    """Bad input to the harness itself: reported as one line, exit status 2."""
 
 
 class OracleViolation(Exception):
@@ -86,6 +84,11 @@ class Target:
     # The longest a sound input takes, when that is more than a fraction of a second (a live call waits on
     # its timers): the fuzzer suspects a hang only beyond it (harness.engines.atheris_child).
     slow_input_seconds: float = 0.0
+    # What the target relies on beyond the component's public API, checked before it runs (unmet_needs):
+    # "aiortc>=1.16" (the releases whose internals it is written against) or "module:Class.attribute" (an
+    # internal it drives). Where a need is unmet the target is skipped with the reason, so that a release
+    # lacking the internals is not reported as having a bug that is the harness's incompatibility.
+    needs: tuple[str, ...] = ()
 
     def sender_of(self, data: bytes) -> str:
         """Who could send `data` (the stored input, repaired as delivered); "" for a target that does not say."""
@@ -104,7 +107,7 @@ class Target:
 
     @property
     def seed_dir(self) -> Path:
-        return CORPORA_DIR / self.name
+        return project.current().corpora / self.name
 
     def delivered(self, data: bytes) -> bytes:
         """The input as the entry point gets it: repaired, when the target repairs."""
@@ -122,33 +125,56 @@ class Target:
         return result
 
 
-def target_files(directory: Path = TARGETS_DIR) -> dict[str, Path]:
-    """Target name -> file, without importing anything."""
+def unmet_needs(target: Target) -> list[str]:
+    """Why `target` cannot run against the installed stack: one line per unmet need (none: it can)."""
+    return [reason for need in target.needs if (reason := unmet(need))]
+
+
+def target_files(directory: Optional[Path] = None) -> dict[str, Path]:
+    """Target name -> file, without importing anything (the project's targets by default)."""
+    directory = directory or project.current().targets
     return {p.stem: p for p in sorted(directory.glob("*.py")) if not p.name.startswith("_")}
 
 
-def load_target(name: str, directory: Path = TARGETS_DIR) -> Target:
-    """Import targets/<name>.py and return its `target`; unknown names are a usage error."""
+def targets_package(directory: Path) -> str:
+    """Import a folder of targets as a package and return its name.
+
+    Each folder gets a name of its own (the project's targets and a test's deliberately faulty ones
+    live in one process), and its targets import their helpers relatively (`from ._srtp import ...`),
+    so nothing is added to sys.path.
+    """
+    directory = directory.resolve()
+    name = "harness_targets_" + hashlib.sha1(str(directory).encode()).hexdigest()[:12]
+    if name not in sys.modules:
+        init = directory / "__init__.py"
+        if not init.is_file():
+            raise UsageError(f"{directory} is not a package of targets: it has no __init__.py")
+        spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(directory)])
+        assert spec is not None and spec.loader is not None
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[name] = package
+        spec.loader.exec_module(package)
+    return name
+
+
+def targets_module(name: str, directory: Optional[Path] = None) -> ModuleType:
+    """A module of the targets package: a target's, or a helper's (`_session`), for tests and scripts."""
+    return importlib.import_module(f"{targets_package(directory or project.current().targets)}.{name}")
+
+
+def load_target(name: str, directory: Optional[Path] = None) -> Target:
+    """Import the target module `name` and return its `target`; unknown names are a usage error."""
+    directory = directory or project.current().targets
     files = target_files(directory)
     if name not in files:
         known = ", ".join(files) or "none"
         raise UsageError(f"unknown target {name!r} (known: {known})")
-    if str(directory) not in sys.path:
-        sys.path.insert(0, str(directory))  # targets may share private helpers (_name.py)
-    module_name = f"harness_targets.{name}"
-    if module_name in sys.modules:
-        module = sys.modules[module_name]
-    else:
-        spec = importlib.util.spec_from_file_location(module_name, files[name])
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
+    module = targets_module(name, directory)
     target = getattr(module, "target", None)
     if not isinstance(target, Target) or target.name != name:
         raise UsageError(f"{files[name]} does not define `target = Target(name={name!r}, ...)`")
     return target
 
 
-def all_targets(directory: Path = TARGETS_DIR) -> list[Target]:
+def all_targets(directory: Optional[Path] = None) -> list[Target]:
     return [load_target(name, directory) for name in target_files(directory)]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+import sys
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -102,7 +103,11 @@ def _module_path(filename: str, roots: tuple[Path, ...]) -> tuple[bool, str]:
 
     Cached: the fuzzer asks for every buggy input, and resolving paths means system calls.
     """
-    path = Path(filename).resolve()
+    path = Path(filename)
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle is not None and not path.is_absolute():  # PyInstaller names frames relative to where it unpacks
+        path = Path(bundle) / path
+    path = path.resolve()
     for root in roots:
         try:
             path.relative_to(root)

@@ -24,7 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import IO, Optional
 
-from harness.target import ROOT, TARGETS_DIR, Target, UsageError, load_target
+from harness import project
+from harness.target import Target, UsageError, load_target
 from harness.verdict import CRASH, EXIT, HANG, OOM, Outcome, bug_from_dump, watched_classifier
 from harness.watchdog import Watchdog
 
@@ -101,7 +102,7 @@ class IsolatedRunner:
         self,
         target: Target,
         *,
-        targets_dir: Path = TARGETS_DIR,
+        targets_dir: Optional[Path] = None,
         timeout: float = DEFAULT_TIMEOUT,
         rss_limit_mb: int = DEFAULT_RSS_LIMIT_MB,
         python_options: tuple[str, ...] = (),
@@ -109,7 +110,7 @@ class IsolatedRunner:
         """`python_options`: options of the worker's interpreter, such as "-O" (assert statements removed)."""
         self.target = target
         self.python_options = python_options
-        self.targets_dir = targets_dir
+        self.targets_dir = targets_dir or project.current().targets
         self.timeout = timeout
         self.rss_limit_mb = rss_limit_mb
         self._proc: Optional[subprocess.Popen[bytes]] = None
@@ -156,7 +157,7 @@ class IsolatedRunner:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
-            cwd=ROOT,
+            cwd=project.HARNESS_SOURCE,
             env=env,
         )
         if self._reply(STARTUP_TIMEOUT) is None:
@@ -225,7 +226,7 @@ class IsolatedRunner:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--target", required=True)
-    parser.add_argument("--targets-dir", type=Path, default=TARGETS_DIR)
+    parser.add_argument("--targets-dir", type=Path)
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
     parser.add_argument("--rss-limit-mb", type=int, default=DEFAULT_RSS_LIMIT_MB)
     args = parser.parse_args()

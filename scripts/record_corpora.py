@@ -43,12 +43,12 @@ from aiortc.rtcsctptransport import RTCSctpTransport
 from aiortc.rtp import is_rtcp
 from pylibsrtp import Policy, Session
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from harness import project
+from harness.peers.loopback import candidate_addresses, connected_pair, loopback_configuration, loopback_only
+from harness.protocols.srtp_profiles import PROFILES, SrtpProfile
 
-from harness.peers.loopback import candidate_addresses, connected_pair, loopback_configuration, loopback_only  # noqa: E402
-from harness.protocols.srtp_profiles import PROFILES, SrtpProfile  # noqa: E402
-from harness.target import VECTORS_DIR  # noqa: E402
+ROOT = project.current().root
+VECTORS_DIR = project.current().vectors
 
 MAX_FILES = 40
 PER_CLASS = 3  # seeds kept per feature class (same message type, flags and size)

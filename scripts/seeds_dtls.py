@@ -16,16 +16,15 @@ import argparse
 import hashlib
 import random
 import re
-import sys
 from dataclasses import replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from harness import project
+from harness.peers.dtls_endpoint import aiortc_client_hello
+from harness.protocols import dtls
+from harness.protocols.dtls import ClientHello, Datagram, Handshake, Record, UseSrtp
 
-from harness.peers.dtls_endpoint import aiortc_client_hello  # noqa: E402
-from harness.protocols import dtls  # noqa: E402
-from harness.protocols.dtls import ClientHello, Datagram, Handshake, Record, UseSrtp  # noqa: E402
+ROOT = project.current().root
 
 TARGET = "dtls_records"
 SHA1_NAME = re.compile(r"^[0-9a-f]{40}$")

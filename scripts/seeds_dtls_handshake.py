@@ -15,15 +15,13 @@ Usage, from the repository root:  python scripts/seeds_dtls_handshake.py
 from __future__ import annotations
 
 import hashlib
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from harness import project
+from harness.conformance.dtls_adapters import CLIENT, SERVER
+from harness.peers.dtls_deviations import BY_NAME
+from harness.peers.dtls_scripts import HAPPY, Move, Script, Start, encode
 
-from harness.conformance.dtls_adapters import CLIENT, SERVER  # noqa: E402
-from harness.peers.dtls_deviations import BY_NAME  # noqa: E402
-from harness.peers.dtls_scripts import HAPPY, Move, Script, Start, encode  # noqa: E402
+ROOT = project.current().root
 
 HANDSHAKE_LENGTH = {SERVER: 6, CLIENT: 7}  # the moves of HAPPY before application data and media
 

@@ -11,28 +11,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from aiortc import RTCPeerConnection
+from aiortc.contrib.signaling import object_to_string
+from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
+from hypothesis import given, settings
 
-from hypothesis import given, settings  # noqa: E402
+from harness import project
+from harness.aio import DRIVER
+from harness.peers.loopback import loopback_configuration
+from harness.target import load_target, targets_module
+from harness.verdict import classify_call
 
-from harness.aio import DRIVER  # noqa: E402
-from harness.target import load_target  # noqa: E402
-from harness.verdict import classify_call  # noqa: E402
+ROOT = project.current().root
 
 remote = load_target("remote_description")
 signaling = load_target("signaling_message")
-negotiation = sys.modules["_negotiation"]
-messages = sys.modules["harness_targets.signaling_message"]
-
-from aiortc import RTCPeerConnection  # noqa: E402
-from aiortc.contrib.signaling import object_to_string  # noqa: E402
-from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack  # noqa: E402
-
-from harness.peers.loopback import loopback_configuration  # noqa: E402
+negotiation = targets_module("_negotiation")
+messages = targets_module("signaling_message")
 
 
 def drawn(strategy, count: int) -> list:

@@ -18,14 +18,12 @@ import argparse
 import hashlib
 import json
 import random
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from harness import project
+from harness.protocols import rtcp, rtcp_fuzzing, rtp
 
-from harness.protocols import rtcp, rtcp_fuzzing, rtp  # noqa: E402
-from harness.target import VECTORS_DIR  # noqa: E402
+ROOT = project.current().root
+VECTORS_DIR = project.current().vectors
 
 MAX_SEEDS = 40
 

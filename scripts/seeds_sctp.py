@@ -19,15 +19,13 @@ import argparse
 import hashlib
 import random
 import struct
-import sys
 from dataclasses import replace
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from harness import project
+from harness.protocols import sctp
+from harness.target import load_target, targets_module
 
-from harness.protocols import sctp  # noqa: E402
-from harness.target import load_target  # noqa: E402
+ROOT = project.current().root
 
 RECORDED = ROOT / "corpora" / "sctp_packet"
 OUT = ROOT / "corpora" / "sctp_chunks"
@@ -115,7 +113,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"seed {args.seed}")
     target = load_target("sctp_chunks")
-    module = sys.modules["harness_targets.sctp_chunks"]
+    module = targets_module("sctp_chunks")
     peer_tsn, local_tsn = module.PEER_TSN, module.LOCAL_TSN
 
     recorded = sorted(p for p in RECORDED.iterdir() if p.is_file())

@@ -14,16 +14,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import random
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from harness import project
+from harness.protocols.sdp import SessionDescription
+from harness.protocols.sdp_fuzzing import mutate
+from harness.target import load_target
+from harness.verdict import classify_call
 
-from harness.protocols.sdp import SessionDescription  # noqa: E402
-from harness.protocols.sdp_fuzzing import mutate  # noqa: E402
-from harness.target import VECTORS_DIR, load_target  # noqa: E402
-from harness.verdict import classify_call  # noqa: E402
+ROOT = project.current().root
+
+VECTORS_DIR = project.current().vectors
+
 
 TARGET = "sdp_structured"
 SOURCE = ROOT / "corpora" / "sdp_parse"

@@ -18,16 +18,13 @@ import argparse
 import hashlib
 import random
 import struct
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "targets"))
+from _srtp_differential import CRAFT, REPLAY, SEND, TAMPER, WINDOW_SIZES
 
-from _srtp_differential import CRAFT, REPLAY, SEND, TAMPER, WINDOW_SIZES  # noqa: E402
+from harness import project
+from harness.protocols.srtp_profiles import PROFILES
 
-from harness.protocols.srtp_profiles import PROFILES  # noqa: E402
+ROOT = project.current().root
 
 CSRCS, EXTENSION, MARKER, PADDING, CLEAR = 0x10, 0x04, 0x08, 0x40, 0x80
 

@@ -15,15 +15,16 @@ import argparse
 import hashlib
 import json
 import random
-import sys
 from dataclasses import replace
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # load_target adds targets/, where the target module lives
+from harness import project
+from harness.protocols import stun
+from harness.target import load_target
 
-from harness.protocols import stun  # noqa: E402 (after the sys.path line)
-from harness.target import VECTORS_DIR, load_target  # noqa: E402
+ROOT = project.current().root
+
+VECTORS_DIR = project.current().vectors
+
 
 VECTORS = VECTORS_DIR / "stun_rfc5769.json"
 RECORDED = ROOT / "corpora" / "stun_parse"

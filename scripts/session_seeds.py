@@ -11,9 +11,13 @@ import hashlib
 import itertools
 import json
 
+from harness import project
 from harness.peers.session import ANSWERER, OFFERER, SENDERS
 from harness.peers.session_injections import CONNECTED, LAYERS, RAW, STAGES, STUN, Attack, Injection, encode
-from harness.target import CORPORA_DIR, VECTORS_DIR
+
+CORPORA_DIR = project.current().corpora
+VECTORS_DIR = project.current().vectors
+
 
 LAYER_SEEDS = {"dtls": "dtls_records", "srtp": "rtp_parse", "srtcp": "rtcp_parse", "sctp": "sctp_packet"}
 

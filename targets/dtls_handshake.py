@@ -5,11 +5,11 @@ What the input bytes mean: harness/peers/dtls_scripts.py; the deviations: harnes
 the player and the oracle: targets/_dtls_handshake.py.
 """
 
-from _dtls_handshake import conversation, describe, keeps_the_contract
-
 from harness.conformance.dtls_adapters import AiortcAdapter
 from harness.peers import dtls_scripts
 from harness.target import Target
+
+from ._dtls_handshake import conversation, describe, keeps_the_contract
 
 target = Target(
     name="dtls_handshake",

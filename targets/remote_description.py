@@ -13,7 +13,6 @@ connectivity checks never start: targets/_negotiation.py.
 import random
 from typing import Optional
 
-from _negotiation import NEGOTIATION_MODULES, Negotiated, answers_to_the_offer, apply_description, negotiate
 from aiortc import RTCSessionDescription
 from aiortc.exceptions import InvalidStateError, OperationError
 from hypothesis import strategies as st
@@ -21,6 +20,8 @@ from hypothesis import strategies as st
 from harness.protocols.sdp import repair_fmtp_references
 from harness.protocols.sdp_fuzzing import CODEC, session_descriptions
 from harness.target import Target
+
+from ._negotiation import NEGOTIATION_MODULES, Negotiated, answers_to_the_offer, apply_description, negotiate
 
 ANSWER, OFFER = b"0", b"1"
 FLIP_SITUATION = 0.05  # of mutations: the same text in the other situation

@@ -177,4 +177,7 @@ target = Target(
     ),
     mutator=sctp_fuzzing.CODEC.mutator,
     crossover=sctp_fuzzing.CODEC.crossover,
+    # FakeDtlsTransport stands in for the DTLS transport as aiortc 1.16 uses it: RTCSctpTransport.is_server reads
+    # its _role there, where 1.14 and 1.15 read the ICE transport's role through it (transport.transport.role).
+    needs=("aiortc>=1.16",),
 )

@@ -1,8 +1,8 @@
 """Session descriptions from signaling, parsed by aiortc, which may refuse them with ValueError."""
 
-from _sdp import parse_sdp
-
 from harness.target import Target
+
+from ._sdp import parse_sdp
 
 target = Target(
     name="sdp_parse",

@@ -2,12 +2,13 @@
 may refuse them with ValueError; what it accepts must serialize, and its serialization parse back to
 the same text. Guided by the SDP codec's grammar and mutations (harness.protocols.sdp)."""
 
-from _sdp import parse_sdp
 from aiortc import sdp
 
 from harness.protocols.sdp import repair_fmtp_references
 from harness.protocols.sdp_fuzzing import CODEC, session_descriptions
 from harness.target import EXHAUSTION, OracleViolation, Target
+
+from ._sdp import parse_sdp
 
 
 def serializes(description: sdp.SessionDescription) -> str:

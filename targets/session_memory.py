@@ -5,8 +5,8 @@ What the input bytes mean: harness/peers/session_injections.py; the call and its
 and harness/peers/memory_network.py; the player, the liveness oracle and the target's definition: targets/_session.py.
 """
 
-from _session import session_target
-
 from harness.peers.session import MEMORY
+
+from ._session import session_target
 
 target = session_target("session_memory", MEMORY)

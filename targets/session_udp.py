@@ -5,8 +5,8 @@ What the input bytes mean: harness/peers/session_injections.py; the call: harnes
 the player, the liveness oracle and the target's definition: targets/_session.py.
 """
 
-from _session import session_target
-
 from harness.peers.session import UDP
+
+from ._session import session_target
 
 target = session_target("session_udp", UDP)

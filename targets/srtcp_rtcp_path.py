@@ -2,10 +2,11 @@
 transport receives them; it may refuse them with pylibsrtp.Error or ValueError; RTCP structure guides the fuzzer."""
 
 import pylibsrtp
-from _srtp_path import MAX_RTCP_LENGTH, protect, receive, round_trip
 
 from harness.protocols.rtcp_fuzzing import CODEC, rtcp_compound_packets
 from harness.target import Target
+
+from ._srtp_path import MAX_RTCP_LENGTH, protect, receive, round_trip
 
 target = Target(
     name="srtcp_rtcp_path",

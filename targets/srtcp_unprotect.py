@@ -1,9 +1,10 @@
 """SRTCP packets unprotected by pylibsrtp under the profile the first byte picks; refusal is pylibsrtp.Error."""
 
 import pylibsrtp
-from _srtp import inbound_session
 
 from harness.target import Target
+
+from ._srtp import inbound_session
 
 
 def unprotect_rtcp(data: bytes) -> bytes:

@@ -5,9 +5,9 @@ What the scenario bytes mean: targets/_srtp_differential.py.
 
 import functools
 
-from _srtp_differential import MAX_STEPS, STEP_LENGTH, agree, describe, mutate, play
-
 from harness.target import Target
+
+from ._srtp_differential import MAX_STEPS, STEP_LENGTH, agree, describe, mutate, play
 
 target = Target(
     name="srtp_differential",

@@ -2,10 +2,11 @@
 receives them; it may refuse them with pylibsrtp.Error or ValueError; RTP packet structure guides the fuzzer."""
 
 import pylibsrtp
-from _srtp_path import EXTENSION_IDS, MAX_RTP_LENGTH, protect, receive, round_trip
 
 from harness.protocols.rtp import CODEC, rtp_packets
 from harness.target import Target
+
+from ._srtp_path import EXTENSION_IDS, MAX_RTP_LENGTH, protect, receive, round_trip
 
 target = Target(
     name="srtp_rtp_path",

@@ -179,4 +179,7 @@ target = Target(
         ice_checks(username=CHECK_USERNAME) | binding_responses(transaction_id=PENDING_TRANSACTION_ID) | stun_messages()
     ),
     oracle=round_trips,
+    # agent() names the local ICE credentials (Connection's local_username and local_password), which aioice
+    # takes from 0.10.0 on.
+    needs=("aioice>=0.10",),
 )

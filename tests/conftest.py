@@ -1,11 +1,20 @@
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
-from harness.target import ROOT, load_target
+from harness.target import load_target
 from harness.worker import IsolatedRunner
 
-FAULTY_DIR = ROOT / "tests" / "faulty_targets"
+TESTS = Path(__file__).resolve().parent
+FAULTY_DIR = TESTS / "faulty_targets"
+
+# The deliberately broken components stand for an installed stack: importable by name, in this
+# process and in the worker and fuzzer processes the harness starts.
+COMPONENTS = str(TESTS / "components")
+sys.path.insert(0, COMPONENTS)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [COMPONENTS, os.environ.get("PYTHONPATH")]))
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from harness import project
 from harness.known_bugs import Registry
-from harness.target import ROOT, target_files
+from harness.target import target_files
 
+ROOT = project.current().root
 FAULTY = ["--targets-dir", str(ROOT / "tests" / "faulty_targets")]
 LIMITS = ["--timeout", "2", "--rss-limit-mb", "1024"]
 
@@ -127,7 +129,7 @@ def test_an_interrupt_exits_130_and_writes_the_report_of_what_was_done(tmp_path,
 def test_repro_gives_the_same_verdict_and_traceback_every_time_without_atheris(tmp_path):
     # An `atheris` that cannot be imported stands first on the path.
     (tmp_path / "atheris.py").write_text("raise ImportError('atheris is not installed here')\n")
-    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ["PYTHONPATH"]]))
     reproducer = tmp_path / "input"
     reproducer.write_bytes(b"K-reproducer")
     runs = [harness(*FAULTY, "repro", "faulty", str(reproducer), *LIMITS, env=env) for _ in range(2)]
@@ -316,6 +318,7 @@ def test_the_coverage_curve_has_no_point_before_the_fuzzer_has_loaded_its_corpus
     pytest.importorskip("atheris")
     targets = tmp_path / "targets"
     targets.mkdir()
+    (targets / "__init__.py").write_text("")  # a folder of targets is a package
     (targets / "slow.py").write_text(SLOW_TARGET)
     workdir = tmp_path / "work"
     harness("--targets-dir", str(targets), "fuzz", "slow", "--budget", "10", "--seed", "1", "--jobs", "1",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import project
 from harness.conformance import (
     dtls_requirements,
     ice_requirements,
@@ -23,9 +25,10 @@ from harness.conformance import (
     sdp_requirements,
     srtp_requirements,
 )
-from harness.target import ROOT
 
 # Each broken implementation (tests/broken_adapters/<suite>.py), and the requirement it must turn into FAIL.
+
+ROOT = project.current().root
 MUTANTS = {
     ("srtp", "AcceptsRtpDuplicatesAdapter"): srtp_requirements.REPLAYED_IS_DISCARDED,
     ("srtp", "WindowOneTooWideAdapter"): srtp_requirements.ACCEPTANCE_RULE,
@@ -68,6 +71,7 @@ RUNS = {
     ("stun", "aioice"): "aioice",
     ("ice", "aioice"): "aioice",
     ("srtp", "ConformingSrtcpIndexAdapter"): "tests/broken_adapters/srtp.py:ConformingSrtcpIndexAdapter",
+    ("srtp", "UnrecordedReleaseAdapter"): "tests/broken_adapters/srtp.py:UnrecordedReleaseAdapter",
 }
 # The stun suite's broken implementations are ICE agents too: they live with the ice suite's.
 BROKEN_ADAPTER_FILES = {"stun": "ice"}
@@ -182,6 +186,16 @@ def test_an_unexpected_pass_fails_the_run_and_is_reported(runs):
     assert verdicts(report)[FIRST_SRTCP_INDEX] == "XPASS"
     assert {v for text, v in verdicts(report).items() if text != FIRST_SRTCP_INDEX} <= {"PASS", "XFAIL"}
     assert "RFC 3711 §3.4 MUST: the SRTCP index is set to zero before the first SRTCP packet -> XPASS" in output
+
+
+def test_a_release_with_no_expectations_recorded_is_listed_not_judged(runs):
+    status, report, output = runs["srtp", "UnrecordedReleaseAdapter"]
+    pinned = verdicts(runs["srtp", "pylibsrtp"][1])
+    assert status == 0, output[-3000:]
+    # What the pinned release is expected to fail, this one fails too: not judged, not a deviation.
+    assert verdicts(report) == {text: "UNJUDGED" if v == "XFAIL" else v for text, v in pinned.items()}
+    assert re.search(r"srtp: no expectations recorded for pylibsrtp 0\.0\.1: \d+ of \d+ tests fail, listed, not judged",
+                     output), output[-3000:]  # fmt: skip
 
 
 def test_every_suite_in_one_run_conforms_as_each_does_alone(tmp_path):

@@ -1,15 +1,18 @@
 """The differential targets' machinery: the oracle can fail, signatures name the case, mutations keep scenarios."""
 
 import random
-import sys
 from pathlib import Path
 
 import pytest
 
-from harness.target import CORPORA_DIR, load_target
+from harness import project
+from harness.target import load_target, targets_module
+
+CORPORA_DIR = project.current().corpora
+
 
 load_target("srtp_differential")
-differential = sys.modules["_srtp_differential"]
+differential = targets_module("_srtp_differential")
 SEEDS = sorted(p for p in (CORPORA_DIR / "srtp_differential").iterdir() if p.is_file())
 
 

@@ -9,6 +9,7 @@ import sys
 import pytest
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 
+from harness import project
 from harness.conformance import dtls_adapters
 from harness.conformance.dtls_adapters import CLIENT, ROLES, SERVER, AiortcAdapter, AiortcTransport
 from harness.known_bugs import Registry
@@ -16,12 +17,16 @@ from harness.minimize import minimize_bug
 from harness.peers.dtls_deviations import BY_NAME
 from harness.peers.dtls_moves import SRTP
 from harness.peers.dtls_scripts import HAPPY, Move, Script, Start, decode, encode, happy
-from harness.target import CORPORA_DIR, ROOT, Target, load_target
+from harness.target import Target, load_target, targets_module
 from harness.verdict import ACCEPTED, Outcome, classify_call
 from harness.worker import IsolatedRunner
 
+CORPORA_DIR = project.current().corpora
+ROOT = project.current().root
+
+
 TARGET = load_target("dtls_handshake")
-handshake = sys.modules["_dtls_handshake"]
+handshake = targets_module("_dtls_handshake")
 BROKEN = ROOT / "tests" / "broken_adapters" / "dtls.py"
 EARLY_DATA = "oracle:delivered-only-when-connected@dtls_handshake"
 UNAUTHENTICATED = "oracle:delivered-before-authenticated@dtls_handshake"

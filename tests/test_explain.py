@@ -5,11 +5,16 @@ from typing import Callable, Optional
 
 import pytest
 
+from harness import project
 from harness.explain import explain
 from harness.known_bugs import Registry
 from harness.stateful import Conversation
-from harness.target import CORPORA_DIR, ROOT, Target, load_target
+from harness.target import Target, load_target
 from harness.verdict import ACCEPTED, BUG, Outcome, classify_call
+
+CORPORA_DIR = project.current().corpora
+ROOT = project.current().root
+
 
 STATEFUL_DIR = ROOT / "tests" / "stateful_targets"
 # What the lock does on b"1239" (tests/test_stateful.py runs it); made here, so that these tests

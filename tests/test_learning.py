@@ -18,6 +18,7 @@ import pytest
 from aalpy.automata import MealyMachine, MealyState
 from aalpy.SULs import MealySUL
 
+from harness import project
 from harness.conformance.dtls_adapters import AiortcAdapter
 from harness.learning import render
 from harness.learning.cache import QueryCache, cache_key
@@ -40,7 +41,8 @@ from harness.learning.reference import (
 )
 from harness.learning.sul import MAX_VOTING_RUNS, TransportSul
 from harness.peers.dtls_moves import Answer, DtlsSession
-from harness.target import ROOT
+
+ROOT = project.current().root
 
 DELIVERED_WHEN_CONNECTED = "delivered-only-when-connected"
 

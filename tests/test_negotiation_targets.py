@@ -6,21 +6,20 @@ import json
 import os
 import random
 import re
-import sys
 from types import SimpleNamespace
 
 import pytest
 from aiortc import RTCPeerConnection
 
 from harness.aio import DRIVER, NOTHING_ESCAPES, surface
-from harness.target import OracleViolation, load_target
+from harness.target import OracleViolation, load_target, targets_module
 from harness.verdict import ACCEPTED, BUG, REJECTED, classify_call
 
 REMOTE = load_target("remote_description")
 SIGNALING = load_target("signaling_message")
-negotiation = sys.modules["_negotiation"]
-signaling = sys.modules["harness_targets.signaling_message"]
-remote = sys.modules["harness_targets.remote_description"]
+negotiation = targets_module("_negotiation")
+signaling = targets_module("signaling_message")
+remote = targets_module("remote_description")
 
 ANSWER = signaling.answer_without_candidates()  # aiortc's answer to a fresh peer's offer
 CANDIDATE = "candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host"

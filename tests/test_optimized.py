@@ -2,8 +2,12 @@
 
 import pytest
 
-from harness.optimized import KNOWN_FILE, changes, known, stateless
-from harness.target import CORPORA_DIR, all_targets
+from harness import project
+from harness.optimized import changes, known, stateless
+from harness.target import all_targets
+
+CORPORA_DIR = project.current().corpora
+
 
 TARGETS = stateless(all_targets())
 
@@ -18,9 +22,9 @@ def test_under_python_O_only_the_recorded_verdicts_change(target, recorded):
     found = {(c.target, c.input): c for c in changes(target, CORPORA_DIR / target.name)}
     expected = {key: change for key, (change, _) in recorded.items() if key[0] == target.name}
     unrecorded = [str(c) for key, c in found.items() if expected.get(key) != c]
-    assert not unrecorded, f"verdicts that change under -O, not as {KNOWN_FILE.name} says: {unrecorded}"
+    assert not unrecorded, f"verdicts that change under -O, not as known_assert_validation.toml says: {unrecorded}"
     gone = [str(c) for key, c in expected.items() if key not in found]
-    assert not gone, f"recorded in {KNOWN_FILE.name}, no longer changing under -O (fixed?): {gone}"
+    assert not gone, f"recorded in known_assert_validation.toml, no longer changing under -O (fixed?): {gone}"
 
 
 def test_every_recorded_change_has_a_reason_and_a_target_that_exists(recorded):
@@ -45,9 +49,11 @@ def run_harness(*arguments):
     import subprocess
     import sys
 
-    from harness.target import ROOT
+    from harness import project
 
-    return subprocess.run([sys.executable, "-m", "harness", *arguments], cwd=ROOT, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *arguments], cwd=project.current().root, capture_output=True, text=True
+    )
 
 
 def test_replay_optimized_lists_the_recorded_changes_and_fails_on_another(tmp_path):

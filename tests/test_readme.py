@@ -2,7 +2,9 @@
 
 import re
 
-from harness.target import ROOT
+from harness import project
+
+ROOT = project.current().root
 
 
 def test_every_relative_link_of_the_readme_is_a_file_of_the_checkout():

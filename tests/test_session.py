@@ -1,7 +1,5 @@
 """The live session under attack: the call fixtures, who sends what, the attack encoding, and the liveness oracle."""
 
-import sys
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -36,13 +34,13 @@ from harness.peers.session_injections import (
 )
 from harness.protocols import stun
 from harness.stateful import Transcript
-from harness.target import OracleViolation, load_target
+from harness.target import OracleViolation, load_target, targets_module
 from harness.verdict import classify_call
 
 TRANSACTION = bytes(range(12))
 # A check with the attributes the stun layer fills in: USERNAME, MESSAGE-INTEGRITY and FINGERPRINT.
 UDP_TARGET, MEMORY_TARGET = load_target(f"session_{UDP}"), load_target(f"session_{MEMORY}")
-played = sys.modules["_session"]
+played = targets_module("_session")
 REGISTRY = Registry.load()  # the targets' player and oracle (targets/_session.py)
 BINDING_REQUEST = bytes(
     stun.Message(

@@ -6,9 +6,13 @@ import sys
 
 import pytest
 
+from harness import project
 from harness.minimize import minimize_bug
-from harness.target import ROOT, load_target
+from harness.target import load_target
 from harness.worker import IsolatedRunner
+
+ROOT = project.current().root
+
 
 STATEFUL_DIR = ROOT / "tests" / "stateful_targets"
 BUG = "exception:KeyError@_lock_component.py:press"

@@ -6,7 +6,10 @@ import sys
 
 import pytest
 
-from harness.target import ROOT
+from harness import project
+
+ROOT = project.current().root
+
 
 SEALED = ["--targets-dir", str(ROOT / "tests" / "sealed_targets")]
 LIMITS = ["--timeout", "2", "--rss-limit-mb", "1024"]

@@ -22,13 +22,16 @@ from typing import Any, Optional
 
 import pytest
 
+from harness import project
 from harness.conformance import expected, requirements
 from harness.conformance.report import CaseResult, ConformanceReport, first_line
-from harness.conformance.suites import CONFORMANCE_DIR, SUITES, Suite, suite_of
+from harness.conformance.suites import SUITES, Suite, suite_of
 from harness.target import UsageError
 
 ADAPTERS = pytest.StashKey[dict[str, Any]]()
 RESULTS = pytest.StashKey[dict[str, CaseResult]]()
+# (suite, implementation, version) -> its tests, for a release its suite records no expectations for.
+UNRECORDED = pytest.StashKey[dict[tuple[str, str, str], list[str]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,6 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "implementation(distribution): the test drives this stack, not the adapter's")
     config.stash[ADAPTERS] = {}
     config.stash[RESULTS] = {}
+    config.stash[UNRECORDED] = {}
 
 
 def adapter_of(config: pytest.Config, suite: Suite) -> Any:
@@ -64,7 +68,7 @@ def adapter_of(config: pytest.Config, suite: Suite) -> Any:
 def _conformance_id(item: pytest.Item) -> Optional[str]:
     """The node id relative to tests/conformance/, or None for a test outside the suites."""
     try:
-        relative = item.path.relative_to(CONFORMANCE_DIR)
+        relative = item.path.relative_to(project.current().conformance)
     except ValueError:
         return None
     return relative.as_posix() + item.nodeid[item.nodeid.index("::") :] if "::" in item.nodeid else None
@@ -94,7 +98,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 expectations[suite.name] = expected.load(suite.expected_results)
             except UsageError as exc:
                 raise pytest.UsageError(str(exc)) from None
-        known = expected.lookup(expectations[suite.name], *implementation_of(item, suite), test)
+        implementation = implementation_of(item, suite)
+        if expected.unrecorded(expectations[suite.name], *implementation):
+            config.stash[UNRECORDED].setdefault((suite.name, *implementation), []).append(test)
+        known = expected.lookup(expectations[suite.name], *implementation, test)
         if known:
             item.add_marker(pytest.mark.xfail(strict=True, reason=known.reason))
 
@@ -128,9 +135,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     results = item.config.stash[RESULTS]
     if suite is not None and (outcome != "PASS" or test not in results):  # a teardown error overrules a pass
         name, version = implementation_of(item, suite)
-        results[test] = CaseResult(
-            test, requirement, f"{name} {version}", outcome, _message(item, report, outcome), report.duration
-        )
+        message = _message(item, report, outcome)
+        if outcome in ("FAIL", "ERROR") and (suite.name, name, version) in item.config.stash[UNRECORDED]:
+            outcome, message = "UNJUDGED", f"not judged, no expectations recorded for {name} {version}: {message}"
+            # Not a deviation: pytest counts it skipped, so that the run fails only on what is judged.
+            report.outcome, report.longrepr = "skipped", (str(item.path), item.location[1] or 0, message)
+        results[test] = CaseResult(test, requirement, f"{name} {version}", outcome, message, report.duration)
     return report
 
 
@@ -148,6 +158,8 @@ def _message(item: pytest.Item, report: pytest.TestReport, outcome: str) -> str:
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
     directory = config.getoption("conformance_report")
     results = config.stash[RESULTS]
+    for line in unjudged_lines(config.stash[UNRECORDED], results):
+        terminalreporter.write_line(line)
     if directory is None or not results:
         return
     program = Path(sys.argv[0])
@@ -161,3 +173,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         terminalreporter.write_line(line)
     paths = report.write(directory)
     terminalreporter.write_line(f"report: {', '.join(str(p) for p in paths)}")
+
+
+def unjudged_lines(unrecorded: dict[tuple[str, str, str], list[str]], results: dict[str, CaseResult]) -> list[str]:
+    """The failures of a release with no expectations recorded: listed, not judged against another release's."""
+    lines = []
+    for (suite, name, version), tests in sorted(unrecorded.items()):
+        failing = [t for t in tests if t in results and results[t].outcome == "UNJUDGED"]
+        lines.append(
+            f"{suite}: no expectations recorded for {name} {version}: {len(failing)} of {len(tests)} tests fail, "
+            "listed, not judged"
+        )
+        lines += [f"  {test}" for test in failing]
+    return lines

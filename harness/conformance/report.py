@@ -1,8 +1,9 @@
-"""The conformance report: every requirement with its verdict, as Markdown, JSON and JUnit XML.
+"""The conformance report: every requirement with its verdict, as Markdown, JSON, JUnit XML and SARIF.
 
 A requirement's verdict is the worst of its tests' outcomes, in this order: FAIL (a test failed
 or errored), XPASS (an expected failure passed: the expectations are stale), XFAIL (known
-non-conformance, with its reason), PASS; SKIP when every test of it was skipped.
+non-conformance, with its reason), UNJUDGED (failed under a release the suite records no expectations
+for: listed, not judged), PASS; SKIP when every test of it was skipped.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from harness import sarif
 from harness.conformance.requirements import Requirement
 from harness.report import write_report
 
-OUTCOMES = ("FAIL", "ERROR", "XPASS", "XFAIL", "PASS", "SKIP")  # worst first
+# Worst first. UNJUDGED: a test that failed under a release its suite records no expectations for: listed, not a
+# deviation (its expectations are another release's).
+OUTCOMES = ("FAIL", "ERROR", "XPASS", "XFAIL", "UNJUDGED", "PASS", "SKIP")
 FAILING = ("FAIL", "ERROR", "XPASS")
 
 
@@ -111,6 +115,7 @@ class ConformanceReport:
             ("Failures", ("FAIL", "ERROR")),
             ("Unexpected passes (expected to fail: update the suite's expected_results.toml)", ("XPASS",)),
             ("Known non-conformance (expected failures)", ("XFAIL",)),
+            ("Not judged (failed under a release with no expectations recorded)", ("UNJUDGED",)),
         ):
             grouped: dict[tuple[Requirement, str], list[str]] = {}
             for r in self.results:
@@ -139,14 +144,14 @@ class ConformanceReport:
                 ET.SubElement(properties, "property", name=name, value=str(value))
             if result.outcome in FAILING:
                 ET.SubElement(case, "failure", type=result.outcome, message=result.message).text = str(req)
-            elif result.outcome in ("XFAIL", "SKIP"):
+            elif result.outcome in ("XFAIL", "UNJUDGED", "SKIP"):
                 ET.SubElement(case, "skipped", message=f"{result.outcome}: {result.message}")
         suite.set("failures", str(sum(r.outcome in FAILING for r in self.results)))
-        suite.set("skipped", str(sum(r.outcome in ("XFAIL", "SKIP") for r in self.results)))
+        suite.set("skipped", str(sum(r.outcome in ("XFAIL", "UNJUDGED", "SKIP") for r in self.results)))
         return ET.tostring(suite, encoding="unicode", xml_declaration=True)
 
     def write(self, directory: Path) -> list[Path]:
-        return write_report(directory, self.markdown(), self.to_dict(), self.junit())
+        return write_report(directory, self.markdown(), self.to_dict(), self.junit(), sarif.conformance_log(self))
 
 
 def _section_key(section: str) -> tuple[int, ...]:

@@ -20,10 +20,11 @@ import time
 from pathlib import Path
 from typing import IO, Optional
 
+from harness import project
 from harness.bugs import BugStore, atomic_write
 from harness.engines.base import Campaign, EngineRun, Sample
 from harness.engines.replay import read_input
-from harness.target import ROOT, UsageError
+from harness.target import UsageError
 from harness.worker import BACKSTOP_GRACE
 
 _ARTIFACT = re.compile(r"Test unit written to (\S+)")
@@ -58,7 +59,9 @@ class _Child:
         self.interrupted = False
         # The worker's hash seed too, so that a finding that depends on the order of a set reproduces at triage.
         env = dict(os.environ, PYTHONHASHSEED="0")
-        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env)
+        self.proc = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=project.HARNESS_SOURCE, env=env
+        )
         self._reader = threading.Thread(target=self._read, args=(self.proc.stderr,), daemon=True)
         self._reader.start()
 

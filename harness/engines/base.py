@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Protocol
 
+from harness import project
 from harness.bugs import BugRecord, BugStore
-from harness.target import TARGETS_DIR, Target
+from harness.target import Target
 from harness.verdict import ACCEPTED, REJECTED, Outcome
 from harness.worker import IsolatedRunner
 
@@ -33,7 +34,7 @@ class Campaign:
     budget: Optional[float] = None  # seconds
     runs: Optional[int] = None  # inputs, instead of a time budget
     jobs: int = 1
-    targets_dir: Path = TARGETS_DIR
+    targets_dir: Path = field(default_factory=lambda: project.current().targets)
     corpus: Optional[Path] = None  # replay's folder, when not the target's seeds
     seeds: Optional[Path] = None  # the target's seed corpus, when not corpora/<target>
     progress: Callable[[str], None] = lambda line: None

@@ -26,7 +26,7 @@ from harness.learning.reference import Reference
 from harness.learning.sul import SulStatistics, TransportSul
 from harness.peers.dtls_moves import ALPHABETS, Answer, DtlsSession
 from harness.peers.dtls_peer import PeerCertificate
-from harness.target import ROOT
+from harness.project import HARNESS_SOURCE
 
 MODELS = {"dtls-server": "server", "dtls-client": "client"}  # model name -> role of the transport under test
 # The bound of the equivalence check: random tests per hypothesis, and the mean length of their middle part.
@@ -34,10 +34,10 @@ EQUIVALENCE_TESTS = 600
 MEAN_MIDDLE_LENGTH = 4
 # What the answers depend on besides the implementation: the mapper and the codecs under it.
 MAPPER_SOURCES = (
-    *sorted((ROOT / "harness" / "peers").glob("dtls_*.py")),
-    *sorted((ROOT / "harness" / "protocols").glob("dtls*.py")),
-    *sorted((ROOT / "harness" / "protocols").glob("tls_*.py")),
-    ROOT / "harness" / "conformance" / "dtls_adapters.py",
+    *sorted((HARNESS_SOURCE / "harness" / "peers").glob("dtls_*.py")),
+    *sorted((HARNESS_SOURCE / "harness" / "protocols").glob("dtls*.py")),
+    *sorted((HARNESS_SOURCE / "harness" / "protocols").glob("tls_*.py")),
+    HARNESS_SOURCE / "harness" / "conformance" / "dtls_adapters.py",
 )
 
 

@@ -58,6 +58,8 @@ class MemoryNetwork:
         self._endpoints: dict[Address, MemoryTransport] = {}
         self._ports = itertools.count(FIRST_PORT)
         self.delivered = 0  # datagrams handed to an endpoint: the throughput the benchmark counts
+        # Callables that see every datagram put on the network, delivered or not (a capture's recorder).
+        self.taps: list[Callable[[bytes, Address, Address], None]] = []
 
     async def create_datagram_endpoint(
         self, protocol_factory: Callable[[], asyncio.DatagramProtocol], local_addr: Optional[Address] = None, **_: Any
@@ -77,6 +79,8 @@ class MemoryNetwork:
 
     def deliver(self, data: bytes, *, source: Address, destination: Address) -> None:
         """Hand `data` to the endpoint bound to `destination`, as sent from `source`; dropped if none is."""
+        for tap in self.taps:
+            tap(data, source, destination)
         endpoint = self._endpoints.get(destination)
         if endpoint is not None and not endpoint.is_closing():
             self.delivered += 1

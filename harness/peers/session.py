@@ -27,6 +27,7 @@ import socket
 from collections.abc import Awaitable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, ContextManager, Optional
 
 from aioice import Connection
@@ -37,6 +38,7 @@ from av import VideoFrame
 
 from harness.peers.loopback import LOOPBACK, loopback_configuration, loopback_only
 from harness.peers.memory_network import Address, MemoryNetwork
+from harness.peers.session_capture import SessionCapture
 
 UDP, MEMORY = "udp", "memory"
 VARIANTS = (UDP, MEMORY)
@@ -123,8 +125,15 @@ class PeerKeys:
 
 
 class LiveSession:
-    def __init__(self, variant: str, offerer: RTCPeerConnection, answerer: RTCPeerConnection) -> None:
+    def __init__(
+        self,
+        variant: str,
+        offerer: RTCPeerConnection,
+        answerer: RTCPeerConnection,
+        capture: Optional[SessionCapture] = None,
+    ) -> None:
         self.variant = variant
+        self.capture = capture  # written when the session closes
         self.sides = {OFFERER: Side(OFFERER, offerer), ANSWERER: Side(ANSWERER, answerer)}
         self.network: Optional[MemoryNetwork] = None
         self._stranger: Optional[socket.socket] = None
@@ -231,6 +240,8 @@ class LiveSession:
         return sum(stats.packetsReceived for stats in report.values() if stats.type == "inbound-rtp")
 
     async def close(self) -> None:
+        if self.capture is not None:  # while the DTLS transports still hold their keys
+            self.capture.write(self.sides.values())
         for side in self.sides.values():
             await side.pc.close()
         if self._stranger is not None:
@@ -238,12 +249,18 @@ class LiveSession:
             self._stranger = None
 
 
-def new_session(variant: str) -> LiveSession:
-    """Two peer connections not yet connected (`connect` brings them up)."""
+def new_session(variant: str, *, capture: Optional[Path] = None) -> LiveSession:
+    """Two peer connections not yet connected (`connect` brings them up).
+
+    `capture`: a pcapng file of every datagram, the offer and answer, and the keys, written when the
+    session closes (harness.peers.session_capture); the in-memory network is the one that sees them all.
+    """
     if variant not in VARIANTS:
         raise ValueError(f"unknown session variant {variant!r} (known: {', '.join(VARIANTS)})")
+    if capture is not None and variant != MEMORY:
+        raise ValueError(f"a capture is written from the {MEMORY} session's network, not the {variant} one's")
     offerer, answerer = (RTCPeerConnection(loopback_configuration()) for _ in SIDES)
-    return LiveSession(variant, offerer, answerer)
+    return LiveSession(variant, offerer, answerer, SessionCapture(capture) if capture is not None else None)
 
 
 async def connect(
@@ -296,9 +313,13 @@ async def _connect(session: LiveSession, stage: Optional[str], victim: str, inje
     with loopback_only(), _network_of(session):
         await offerer.pc.setLocalDescription(await offerer.pc.createOffer())
         await at(GATHERING, OFFERER)
+        if session.capture is not None:
+            session.capture.signaled(OFFERER, offerer.pc.localDescription)
         await answerer.pc.setRemoteDescription(offerer.pc.localDescription)
         await answerer.pc.setLocalDescription(await answerer.pc.createAnswer())
         await at(GATHERING, ANSWERER)
+        if session.capture is not None:
+            session.capture.signaled(ANSWERER, answerer.pc.localDescription)
         await offerer.pc.setRemoteDescription(answerer.pc.localDescription)
         await at(CHECKING, victim)
         if stage == HANDSHAKE:
@@ -323,4 +344,6 @@ def _network_of(session: LiveSession) -> ContextManager[None]:
     if session.variant != MEMORY:
         return nullcontext()
     session.network = MemoryNetwork()
+    if session.capture is not None:
+        session.network.taps.append(session.capture.datagram)
     return session.network.attached(asyncio.get_running_loop())

@@ -182,3 +182,10 @@ class ReferenceSrtcpSender:
 
     def unprotect_rtcp(self, packet: bytes) -> bytes:
         return self.inner.unprotect_rtcp(packet)
+
+
+class UnrecordedReleaseAdapter(PylibsrtpAdapter):
+    """Not broken: pylibsrtp as a release the suite records no expectations for. Its known deviations are
+    another release's, so they are listed as not judged, and the run does not fail on them."""
+
+    version = "0.0.1"

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from harness import project
 from harness.protocols.rtcp import (
     RTPFB,
     ApplicationDefined,
@@ -33,7 +34,11 @@ from harness.protocols.rtcp import (
     TransportFeedback,
 )
 from harness.protocols.rtcp_fuzzing import CODEC, mutate, report_blocks, rtcp_compound_packets, rtcp_packets, splice
-from harness.target import ROOT, VECTORS_DIR, OracleViolation, load_target
+from harness.target import OracleViolation, load_target
+
+ROOT = project.current().root
+VECTORS_DIR = project.current().vectors
+
 
 VECTORS = json.loads((VECTORS_DIR / "srtp_rfc7714.json").read_text())["vectors"]
 RFC7714_RTCP = bytes.fromhex(next(v for v in VECTORS if "rtcp_packet_hex" in v["inputs"])["inputs"]["rtcp_packet_hex"])

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from harness import project
 from harness.protocols.rtp import (
     CODEC,
     ONE_BYTE_PROFILE,
@@ -27,7 +28,11 @@ from harness.protocols.rtp import (
     rtp_packets,
     splice,
 )
-from harness.target import ROOT, VECTORS_DIR, OracleViolation, load_target
+from harness.target import OracleViolation, load_target
+
+ROOT = project.current().root
+VECTORS_DIR = project.current().vectors
+
 
 VECTORS = json.loads((VECTORS_DIR / "srtp_rfc7714.json").read_text())["vectors"]
 RECORDED = sorted(p for p in (ROOT / "corpora/rtp_parse").iterdir() if p.is_file())

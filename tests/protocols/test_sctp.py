@@ -5,7 +5,6 @@ RFC 9260 prints no packet in hex, so the decoding examples are packets aiortc it
 """
 
 import random
-import sys
 from pathlib import Path
 
 import google_crc32c
@@ -18,9 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from harness import project
 from harness.protocols import sctp, sctp_fuzzing
 from harness.protocols.crc32c import crc32c
-from harness.target import ROOT, load_target
+from harness.target import load_target, targets_module
+
+ROOT = project.current().root
 
 RECORDED = ROOT / "corpora" / "sctp_packet"
 
@@ -217,7 +219,7 @@ def test_repaired_packets_pass_aiortcs_checksum_and_breaking_it_fails(packet, ta
 @pytest.fixture(scope="module")
 def association():
     load_target("sctp_chunks")
-    return sys.modules["harness_targets.sctp_chunks"]
+    return targets_module("sctp_chunks")
 
 
 def answers(module, data: bytes) -> list[sctp.Chunk]:

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from harness import project
 from harness.protocols.sdp import Bandwidth, Media, Origin, SessionDescription, Timing, repair_fmtp_references
 from harness.protocols.sdp_attributes import (
     Attribute,
@@ -23,7 +24,11 @@ from harness.protocols.sdp_attributes import (
     parse_attribute,
 )
 from harness.protocols.sdp_fuzzing import CODEC, mutate, session_descriptions, splice
-from harness.target import ROOT, VECTORS_DIR, OracleViolation, load_target
+from harness.target import OracleViolation, load_target
+
+ROOT = project.current().root
+VECTORS_DIR = project.current().vectors
+
 
 SLOW_STRATEGY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 RECORDED = sorted(p for p in (ROOT / "corpora" / "sdp_parse").iterdir() if p.is_file())

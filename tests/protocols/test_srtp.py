@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import libsrtp
+from harness import libsrtp, project
 from harness.protocols import srtp
 from harness.protocols.srtp_keys import (
     SessionKeys,
@@ -41,7 +41,8 @@ from harness.protocols.srtp_replay import (
     estimate_index,
     srtcp_replay_list,
 )
-from harness.target import VECTORS_DIR
+
+VECTORS_DIR = project.current().vectors
 
 VECTOR_FILES = ("srtp_rfc3711.json", "srtp_rfc6188.json", "srtp_rfc7714.json")
 VECTORS = [v for name in VECTOR_FILES for v in json.loads((VECTORS_DIR / name).read_text())["vectors"]]

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from harness import project
 from harness.protocols.stun import (
     BINDING,
     ERROR_RESPONSE,
@@ -47,7 +48,10 @@ from harness.protocols.stun_fuzzing import (
     stun_messages,
     xor_mapped_addresses,
 )
-from harness.target import VECTORS_DIR, load_target
+from harness.target import load_target
+
+VECTORS_DIR = project.current().vectors
+
 
 VECTORS = {v["id"]: v for v in json.loads((VECTORS_DIR / "stun_rfc5769.json").read_text())["vectors"]}
 SHORT_TERM = [name for name, v in VECTORS.items() if v["inputs"]["credential_mechanism"] == "short-term"]

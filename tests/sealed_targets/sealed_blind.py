@@ -1,8 +1,7 @@
 """The sealed component, still repaired, but mutated as bytes only: the control for the structure-aware run."""
 
 import dataclasses
-from pathlib import Path
 
-from harness.target import load_target
+from .sealed import target as sealed
 
-target = dataclasses.replace(load_target("sealed", Path(__file__).parent), name="sealed_blind", mutator=None)
+target = dataclasses.replace(sealed, name="sealed_blind", mutator=None)

@@ -26,6 +26,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.rtcdatachannel import RTCDataChannel
 
+from harness import project
 from harness.aio import DRIVER, until
 from harness.conformance.ip_adapters import IpAdapter, IpEndpoint, candidates
 from harness.conformance.pytest_plugin import adapter_of
@@ -33,7 +34,8 @@ from harness.conformance.suites import named
 from harness.peers.loopback import loopback_configuration, loopback_only
 from harness.peers.turn import TurnServer, turn_server
 from harness.protocols.sdp_attributes import Candidate
-from harness.target import ROOT
+
+ROOT = project.current().root
 
 MESSAGE = b"relayed, or not at all"
 CALL_TIMEOUT = 15.0  # seconds for the call to connect, and again for the message and media to arrive

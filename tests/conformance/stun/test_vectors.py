@@ -4,9 +4,12 @@ import json
 
 import pytest
 
+from harness import project
 from harness.conformance import ice_requirements as req
 from harness.protocols.stun import BINDING, REQUEST, SUCCESS_RESPONSE
-from harness.target import VECTORS_DIR
+
+VECTORS_DIR = project.current().vectors
+
 
 VECTORS = json.loads((VECTORS_DIR / "stun_rfc5769.json").read_text())["vectors"]
 CLASSES = {"request": REQUEST, "success response": SUCCESS_RESPONSE}
