@@ -171,7 +171,11 @@ class AtherisEngine:
         def sample(now: float, live: list[_Child]) -> None:
             executions = done_executions + sum(c.executions for c in live)
             coverage = max([result.coverage or 0] + [c.coverage for c in live])
-            corpus_size = max([c.corpus for c in live], default=result.corpus_files or 0)
+            # A child that has not loaded the corpus yet (a restart, a later slice) counts none of it: the curve
+            # keeps what the run last showed rather than dropping to zero.
+            loaded = [c.corpus for c in live if c.inited_coverage is not None]
+            shown_before = result.timeline[-1].corpus if result.timeline else result.corpus_files or 0
+            corpus_size = max(loaded) if loaded else shown_before
             # Before libFuzzer has loaded the corpus there is no coverage to show, not none reached.
             shown = coverage if coverage or result.coverage is not None else None
             result.timeline.append(Sample(now - start, executions, shown, corpus_size, len(result.exposed)))
