@@ -77,22 +77,18 @@ def test_one_input(
     worker's (libFuzzer's -timeout stays the backstop for a hang in C).
     """
     # atheris_child imports atheris, which the generator of the scripts does not need: imported here.
-    from harness.engines.atheris_child import instrument_modules
+    from harness.engines.atheris_child import instrument_modules, passing_over
 
     instrument_modules(target.instrument)
     classify = watched_classifier(target, Watchdog(max(timeout, target.slow_input_seconds)), with_traceback=False)
-    passed_over = set() if reproducing(argv) else set(known)
-    met: set[str] = set()
+    passes_over = passing_over(set() if reproducing(argv) else set(known))
 
     def one_input(data: bytes) -> None:
         outcome = classify(data)
         signature = outcome.signature
         if outcome.verdict != BUG or signature is None:
             return
-        if signature in passed_over:
-            if signature not in met:  # once each, as the harness's fuzzer says it
-                met.add(signature)
-                sys.stderr.write(f"harness: passed over known bug {signature}\n")
+        if passes_over(signature):
             return
         detail = ""
         if outcome.kind == HANG:  # the stack samples the watchdog took: the loop is in each

@@ -48,6 +48,22 @@ def instrument_modules(prefixes: tuple[str, ...]) -> int:
     return len(functions)
 
 
+def passing_over(known: set[str]) -> Callable[[Optional[str]], bool]:
+    """Whether a bug's signature is one to pass over, saying so once per signature: the harness's parent
+    counts the known bugs met from these lines, and a standalone fuzzer's log reads the same."""
+    met: set[str] = set()
+
+    def passes_over(signature: Optional[str]) -> bool:
+        if signature not in known:
+            return False
+        if signature not in met:
+            met.add(signature)
+            sys.stderr.write(f"harness: passed over known bug {signature}\n")
+        return True
+
+    return passes_over
+
+
 # Inside the fuzzer an input this slow is a suspected hang: a known hang is passed over at this
 # cost, an unknown one is confirmed (or not) by the worker with the full timeout.
 SUSPECT_SECONDS = 0.25
@@ -115,19 +131,14 @@ def main() -> None:
 
     suspect = min(float(timeout), max(SUSPECT_SECONDS, target.slow_input_seconds))
     classify = watched_classifier(target, Watchdog(suspect), with_traceback=False)
-    passed_over: set[Optional[str]] = set()
+    passes_over = passing_over(known)
 
     def test_one_input(data: bytes) -> None:
         current[0] = data
         outcome = classify(data)
-        if outcome.verdict != BUG:
-            return
-        if outcome.signature not in known:
+        if outcome.verdict == BUG and not passes_over(outcome.signature):
             # libFuzzer keeps the input; the parent's worker records the full traceback.
             raise RuntimeError(f"harness bug {outcome.signature}")
-        if outcome.signature not in passed_over:  # once each, for the parent's count of known bugs met
-            passed_over.add(outcome.signature)
-            sys.stderr.write(f"harness: passed over known bug {outcome.signature}\n")
 
     # Python's own SIGINT handler would keep libFuzzer's off: the parent's interrupt at the deadline
     # must reach libFuzzer, which prints its final stats and exits.
